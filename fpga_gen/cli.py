@@ -1,0 +1,127 @@
+"""The ``fpga-gen`` command: build | csim | cosim | report | boards | demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fpga_gen.errors import FpgaGenError, ModelLoadError
+
+
+def _read_model(path: Path, input_format: str | None) -> object:
+    """A Keras/QKeras model file, or a directory written by Graph.save."""
+    from fpga_gen import from_qkeras, load
+
+    if path.is_dir():
+        return load(path)
+    from fpga_gen.frontends.qkeras import load_model
+
+    return from_qkeras(load_model(path), input_format)
+
+
+def _read_inputs(path: Path) -> np.ndarray:
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read inputs {path}: {exc}; pass a .npy array of shape (n, ...)") from exc
+    if hasattr(data, "files"):  # .npz: take the array named x, else the only one
+        keys = list(data.files)
+        data = data["x"] if "x" in keys else data[keys[0]]
+    return np.asarray(data)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    import fpga_gen
+
+    graph = _read_model(Path(args.model), args.input_format)
+    project = fpga_gen.build(graph, board=args.board, out=args.out)  # type: ignore[arg-type]
+    print(f"wrote {project.path} for {project.board.name} ({project.board.part})")
+    print(f"open the HLS project with: cd {project.path / 'hls'} && vitis_hls -f build.tcl")
+    return 0
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    import fpga_gen
+
+    project = fpga_gen.open_project(args.project)
+    x = _read_inputs(Path(args.input))
+    y_golden = project.graph.predict(x)
+    if args.command == "csim":
+        y = project.csim(x)
+        extra = ""
+    else:
+        y, result = project.cosim(x, report=True)
+        extra = f"; latency {result.latency_cycles} cycles, interval {result.interval_cycles} cycles"
+    same = int(np.sum(np.all(y == y_golden, axis=tuple(range(1, y.ndim)))))  # type: ignore[union-attr]
+    if args.output:
+        np.save(args.output, y)
+    print(f"{args.command} == golden on {same} / {len(x)} samples{extra}")
+    return 0 if same == len(x) else 1
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import fpga_gen
+
+    print(json.dumps(fpga_gen.open_project(args.project).report(), indent=1))
+    return 0
+
+
+def _cmd_boards(args: argparse.Namespace) -> int:
+    from fpga_gen import boards
+
+    rows = [boards.load(name) for name in boards.known()]
+    row = "{:<14} {:<24} {:>6} {:<8} {:>8} {:>9} {:>6} {:>5} {}"
+    print(row.format("board", "part", "DSP", "kind", "LUT", "FF", "BRAM36", "MHz", "flow"))
+    for b in rows:
+        print(row.format(b.name, b.part, b.dsp, b.dsp_kind, b.lut, b.ff, b.bram36, f"{b.clock_mhz:g}", b.flow))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from fpga_gen import demo
+
+    result = demo.run(out=args.out, board=args.board)
+    print(demo.table(result))
+    if not demo.all_exact(result):
+        print("NOT bit-exact: see the counts above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fpga-gen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="convert a model and write HLS + RTL projects")
+    p.add_argument("model", help="a .keras/.h5 QKeras model, or a directory written by Graph.save")
+    p.add_argument("--board", default="pynq-z2", help="board name or path to a board YAML")
+    p.add_argument("--out", required=True, help="project directory to write")
+    p.add_argument("--input-format", default=None, help="input format when the model has no input quantizer")
+    p.set_defaults(run=_cmd_build)
+    for name, what in (("csim", "the HLS C++ with g++"), ("cosim", "the Verilog with Verilator + cocotb")):
+        p = sub.add_parser(name, help=f"run {what} and compare with the golden model")
+        p.add_argument("project", help="project directory written by build")
+        p.add_argument("--input", required=True, help=".npy / .npz batch of float inputs")
+        p.add_argument("--output", default=None, help="save the outputs as .npy")
+        p.set_defaults(run=_cmd_sim)
+    p = sub.add_parser("report", help="print the project's resource and latency report")
+    p.add_argument("project")
+    p.set_defaults(run=_cmd_report)
+    sub.add_parser("boards", help="list the known boards").set_defaults(run=_cmd_boards)
+    p = sub.add_parser("demo", help="train the digits MLP and run it at every level")
+    p.add_argument("--out", default="build/demo")
+    p.add_argument("--board", default="pynq-z2")
+    p.set_defaults(run=_cmd_demo)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except FpgaGenError as exc:
+        print(f"fpga-gen {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Front-ends: models from other frameworks -> Graph. TensorFlow is imported only when used."""

@@ -1,0 +1,187 @@
+"""The Graph: an ordered, validated DAG of layers with a canonical text form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from fpga_gen.errors import FpgaGenError, GraphError
+from fpga_gen.formats import FixedPoint, parse_format
+from fpga_gen.ir.layers import LAYER_KINDS, Activation, Dense, Fold, Input, Layer, Output
+from fpga_gen.ir.tensor import Tensor, TensorSpec
+
+if TYPE_CHECKING:
+    from fpga_gen.golden import PredictReport
+
+GRAPH_FILE = "graph.json"
+WEIGHTS_FILE = "weights.npz"
+_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Layers in topological order; exactly one Input first and one Output last."""
+
+    layers: tuple[Layer, ...]
+    name: str = "model"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        _validate(self)
+
+    # -- access -----------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __getitem__(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise GraphError(f"graph {self.name} has no layer {name!r}")
+
+    @property
+    def input(self) -> Input:
+        return self.layers[0]  # type: ignore[return-value]
+
+    @property
+    def output(self) -> Output:
+        return self.layers[-1]  # type: ignore[return-value]
+
+    def input_spec(self, layer: Layer) -> TensorSpec:
+        """The spec of the (single) tensor ``layer`` reads."""
+        return self[layer.inputs[0]].output
+
+    def with_layers(self, layers: tuple[Layer, ...]) -> Graph:
+        return replace(self, layers=layers)
+
+    # -- evaluation -------------------------------------------------------------------
+    def predict(
+        self, x: npt.ArrayLike, report: bool = False
+    ) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], PredictReport]:
+        """Golden model: bit-exact output for a batch of float inputs."""
+        from fpga_gen.golden import evaluate
+
+        y, rep = evaluate(self, x)
+        return (y, rep) if report else y
+
+    # -- text and files ---------------------------------------------------------------
+    def __str__(self) -> str:
+        lines = [f"graph {self.name}"]
+        for layer in self.layers:
+            src = f"({', '.join(layer.inputs)})" if layer.inputs else ""
+            attrs = "".join(f" {k}=[{v}]" for k, v in layer.attributes().items())
+            lines.append(f"  {layer.name}: {layer.kind}{src}{attrs} -> {layer.output}")
+        return "\n".join(lines) + "\n"
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``graph.json`` and ``weights.npz`` into ``directory``; load() reads them back."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, npt.NDArray[np.int64]] = {}
+        doc = {"schema": _SCHEMA, "name": self.name, "layers": [_layer_doc(l, arrays) for l in self.layers]}
+        (out / GRAPH_FILE).write_text(json.dumps(doc, indent=1) + "\n")
+        np.savez(out / WEIGHTS_FILE, **arrays)  # type: ignore[arg-type]
+        return out
+
+
+def load(directory: str | Path) -> Graph:
+    """Read a graph written by ``Graph.save``."""
+    src = Path(directory)
+    try:
+        doc = json.loads((src / GRAPH_FILE).read_text())
+        with np.load(src / WEIGHTS_FILE) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError) as exc:
+        raise GraphError(
+            f"cannot load a graph from {src}: {exc}; expected {GRAPH_FILE} and {WEIGHTS_FILE} written by Graph.save"
+        ) from exc
+    if doc.get("schema") != _SCHEMA:
+        raise GraphError(f"{src / GRAPH_FILE}: schema {doc.get('schema')!r} is not {_SCHEMA}")
+    try:
+        return Graph(tuple(_layer_from_doc(d, arrays) for d in doc["layers"]), name=doc["name"])
+    except FpgaGenError as exc:
+        raise GraphError(f"{src / GRAPH_FILE}: {exc}") from exc
+    except (KeyError, TypeError) as exc:
+        raise GraphError(f"{src / GRAPH_FILE}: malformed layer entry ({exc!r})") from exc
+
+
+def _layer_doc(layer: Layer, arrays: dict[str, npt.NDArray[np.int64]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"kind": layer.kind}
+    for f in fields(layer):
+        value = getattr(layer, f.name)
+        if isinstance(value, Tensor):
+            key = f"{layer.name}.{f.name}"
+            arrays[key] = value.codes
+            value = {"format": str(value.format), "array": key}
+        elif isinstance(value, TensorSpec):
+            value = {"shape": list(value.shape), "format": str(value.format)}
+        elif isinstance(value, Fold):
+            value = {"pe": value.pe, "simd": value.simd}
+        elif isinstance(value, tuple):
+            value = list(value)
+        doc[f.name] = value
+    return doc
+
+
+def _layer_from_doc(doc: dict[str, Any], arrays: dict[str, npt.NDArray[np.int64]]) -> Layer:
+    cls = LAYER_KINDS.get(doc["kind"])
+    if cls is None:
+        raise GraphError(f"unknown layer kind {doc['kind']!r}; known: {sorted(LAYER_KINDS)}")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in doc:
+            continue
+        value = doc[f.name]
+        if f.name == "output":
+            value = TensorSpec(tuple(value["shape"]), parse_format(value["format"]))
+        elif f.name == "fold" and value is not None:
+            value = Fold(**value)
+        elif f.name == "inputs":
+            value = tuple(value)
+        elif isinstance(value, dict) and "array" in value:
+            value = Tensor(parse_format(value["format"]), arrays[value["array"]])
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def _validate(graph: Graph) -> None:
+    layers = graph.layers
+    if len(layers) < 2 or not isinstance(layers[0], Input) or not isinstance(layers[-1], Output):
+        raise GraphError(f"graph {graph.name}: must start with one Input and end with one Output layer")
+    seen: dict[str, Layer] = {}
+    for layer in layers:
+        if layer.name in seen:
+            raise GraphError(f"graph {graph.name}: layer name {layer.name!r} is used twice")
+        if isinstance(layer, Input) and layer is not layers[0]:
+            raise GraphError(f"graph {graph.name}: second Input layer {layer.name}; one input is supported")
+        if not isinstance(layer, Input) and len(layer.inputs) != 1:
+            raise GraphError(f"layer {layer.name}: reads {len(layer.inputs)} tensors, expected 1")
+        for src in layer.inputs:
+            if src not in seen:
+                raise GraphError(f"layer {layer.name}: input {src!r} is not an earlier layer")
+        if layer.inputs:
+            _check_edge(layer, seen[layer.inputs[0]].output)
+        seen[layer.name] = layer
+
+
+def _check_edge(layer: Layer, src: TensorSpec) -> None:
+    if not isinstance(src.format, FixedPoint):
+        raise GraphError(f"layer {layer.name}: input format {src.format} is not fixed-point")
+    if isinstance(layer, Dense):
+        if src.shape != (layer.n_in,):
+            raise GraphError(
+                f"layer {layer.name}: input shape {src.shape} does not match weight shape "
+                f"{layer.weight.shape}; flatten the input to ({layer.n_in},)"
+            )
+    elif isinstance(layer, Activation | Output) and layer.output.shape != src.shape:
+        raise GraphError(f"layer {layer.name}: output shape {layer.output.shape} differs from input shape {src.shape}")
+    if isinstance(layer, Output) and layer.output.format != src.format:
+        raise GraphError(
+            f"layer {layer.name}: an Output layer cannot change the format ({src.format} -> {layer.output.format})"
+        )

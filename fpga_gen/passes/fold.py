@@ -1,0 +1,71 @@
+"""Choose PE x SIMD per matmul layer: the fastest balanced schedule within a DSP budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from fpga_gen.errors import ResourceError
+from fpga_gen.ir import Dense, Fold, Graph, Layer
+
+
+@dataclass(frozen=True)
+class FoldConfig:
+    """``max_dsp``: DSP slices the matmul engines may use (one per MAC lane).
+
+    ``target_cycles``: cycles each layer may take per inference; None asks for the
+    smallest target that fits ``max_dsp`` (the slowest layer sets the throughput, so
+    every layer is folded to the same target rather than made as fast as possible).
+    """
+
+    max_dsp: int
+    target_cycles: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_dsp < 1 or (self.target_cycles is not None and self.target_cycles < 1):
+            raise ResourceError(
+                f"fold config max_dsp={self.max_dsp} target_cycles={self.target_cycles}: both must be >= 1"
+            )
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def fold_candidates(layer: Dense) -> list[Fold]:
+    """Every fold with PE dividing n_out and SIMD dividing n_in."""
+    return [Fold(pe, simd) for pe in _divisors(layer.n_out) for simd in _divisors(layer.n_in)]
+
+
+def _cycles(layer: Dense, f: Fold) -> int:
+    return (layer.n_in // f.simd) * (layer.n_out // f.pe)
+
+
+def _cheapest(layer: Dense, target: int) -> Fold:
+    """Fewest DSPs meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
+    ok = [f for f in fold_candidates(layer) if _cycles(layer, f) <= target]
+    return min(ok, key=lambda f: (f.pe * f.simd, _cycles(layer, f), f.pe))
+
+
+def fold(graph: Graph, config: FoldConfig) -> Graph:
+    dense = [l for l in graph.layers if isinstance(l, Dense)]
+    if not dense:
+        return graph
+    if config.target_cycles is not None:
+        targets = [config.target_cycles]
+    else:
+        targets = sorted({_cycles(l, f) for l in dense for f in fold_candidates(l)})
+    for target in targets:
+        folds = {l.name: _cheapest(l, target) for l in dense}
+        if sum(f.pe * f.simd for f in folds.values()) <= config.max_dsp:
+            return graph.with_layers(tuple(_with_fold(l, folds) for l in graph.layers))
+    raise ResourceError(
+        f"graph {graph.name}: no folding fits {config.max_dsp} DSPs"
+        + (f" at {config.target_cycles} cycles per layer" if config.target_cycles else "")
+        + f"; the slowest schedule (PE=SIMD=1 everywhere) needs {len(dense)} DSPs and "
+        f"{max(l.n_in * l.n_out for l in dense)} cycles per layer: raise the cycle target "
+        "or use a board with more DSPs"
+    )
+
+
+def _with_fold(layer: Layer, folds: dict[str, Fold]) -> Layer:
+    return replace(layer, fold=folds[layer.name]) if isinstance(layer, Dense) else layer

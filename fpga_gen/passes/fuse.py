@@ -1,0 +1,44 @@
+"""Fuse an Activation into the Dense layer before it, so hardware rounds once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fpga_gen.formats import FixedPoint
+from fpga_gen.ir import Activation, Dense, Graph, Layer
+
+
+def fuse_activations(graph: Graph) -> Graph:
+    """Dense(linear, exact accumulator output) -> Activation  becomes one Dense.
+
+    Only when the Dense output is its exact accumulator (nothing rounded yet) and the
+    Activation is the Dense output's only reader: then relu + one rounding of the
+    accumulator is exactly what the two layers computed.
+    """
+    readers: dict[str, int] = {}
+    for layer in graph.layers:
+        for src in layer.inputs:
+            readers[src] = readers.get(src, 0) + 1
+    out: list[Layer] = []
+    renamed: dict[str, str] = {}
+    for layer in graph.layers:
+        layer = replace(layer, inputs=tuple(renamed.get(s, s) for s in layer.inputs))
+        prev = out[-1] if out else None
+        if (
+            isinstance(layer, Activation)
+            and isinstance(prev, Dense)
+            and layer.inputs == (prev.name,)
+            and readers[prev.name] == 1
+            and prev.activation == "linear"
+            and _is_exact(graph, prev)
+        ):
+            out[-1] = replace(prev, activation=layer.function, output=layer.output)
+            renamed[layer.name] = prev.name
+            continue
+        out.append(layer)
+    return graph.with_layers(tuple(out))
+
+
+def _is_exact(graph: Graph, dense: Dense) -> bool:
+    fmt = graph.input_spec(dense).format
+    return isinstance(fmt, FixedPoint) and dense.output.format == dense.accumulator(fmt)

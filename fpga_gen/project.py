@@ -1,0 +1,149 @@
+"""``fpga_gen.build``: a scheduled Graph -> an on-disk project with HLS C++ and Verilog.
+
+Project directory layout::
+
+    project.json     board, top name, what was generated (read back by ``open_project``)
+    graph/           the scheduled Graph (Graph.save), the golden model's input
+    hls/             Vitis HLS project (open with ``vitis_hls -f hls/build.tcl``)
+    rtl/             Verilog: DSP-chain engines, weight ROMs (.mem), AXI-Stream top
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from fpga_gen import boards
+from fpga_gen.backends.hls import run_csim, write_hls
+from fpga_gen.backends.rtl import CosimResult, run_cosim, write_rtl
+from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
+from fpga_gen.errors import FpgaGenError, GraphError
+from fpga_gen.formats import FixedPoint
+from fpga_gen.golden import quantize_inputs
+from fpga_gen.ir import Dense, Graph, load
+from fpga_gen.passes import FoldConfig, lower
+
+PROJECT_FILE = "project.json"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A generated project: the scheduled graph, its board and the files written for it."""
+
+    path: Path
+    graph: Graph
+    board: boards.Board
+
+    # -- simulation -------------------------------------------------------------------
+    def csim(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Run the generated HLS C++ (g++ against ap_types) on a batch of float inputs."""
+        return self._decode(run_csim(self.path / "hls", self._encode(x)))
+
+    @overload
+    def cosim(self, x: npt.ArrayLike, report: Literal[False] = ...) -> npt.NDArray[np.float64]: ...
+    @overload
+    def cosim(self, x: npt.ArrayLike, report: Literal[True]) -> tuple[npt.NDArray[np.float64], CosimResult]: ...
+    def cosim(
+        self, x: npt.ArrayLike, report: bool = False
+    ) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], CosimResult]:
+        """Simulate the generated Verilog (Verilator + cocotb); with ``report`` also the cycle counts."""
+        result = run_cosim(self.path / "rtl", self._encode(x))
+        y = self._decode(result.outputs)
+        return (y, result) if report else y
+
+    def _encode(self, x: npt.ArrayLike) -> npt.NDArray[Any]:
+        return quantize_inputs(self.graph, x)[0]
+
+    def _decode(self, ints: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        fmt = self.graph.output.output.format
+        assert isinstance(fmt, FixedPoint)  # Graph validation guarantees it
+        return fmt.from_int(ints)
+
+    # -- report -----------------------------------------------------------------------
+    def report(self) -> dict[str, Any]:
+        """Per-layer formats, MACs, folding, cycles and DSPs; totals against the board."""
+        layers = []
+        for layer in self.graph.layers[1:-1]:
+            in_fmt = self.graph.input_spec(layer).format
+            entry: dict[str, Any] = {"name": layer.name, "kind": layer.kind, "input": str(in_fmt)}
+            if isinstance(layer, Dense) and layer.fold is not None:
+                assert isinstance(in_fmt, FixedPoint)
+                entry |= {
+                    "weight": str(layer.weight.format),
+                    "bias": str(layer.bias_format) if layer.bias is not None else None,
+                    "accumulator": str(layer.accumulator(in_fmt)),
+                    "activation": layer.activation,
+                    "macs": layer.n_in * layer.n_out,
+                    "pe": layer.fold.pe,
+                    "simd": layer.fold.simd,
+                    "cycles": (layer.n_in // layer.fold.simd) * (layer.n_out // layer.fold.pe),
+                    "dsp": layer.fold.pe * layer.fold.simd,
+                }
+            entry["output"] = str(layer.output.format)
+            layers.append(entry)
+        return {
+            "board": self.board.name,
+            "part": self.board.part,
+            "clock_mhz": self.board.clock_mhz,
+            "layers": layers,
+            "dsp": sum(l.get("dsp", 0) for l in layers),
+            "dsp_available": self.board.dsp,
+            "latency_cycles": latency_cycles(self.graph),
+            "interval_cycles": interval_cycles(self.graph),
+        }
+
+
+def build(
+    graph: Graph,
+    board: str | Path | boards.Board = "pynq-z2",
+    out: str | Path = "build/fpga_gen",
+    fold: FoldConfig | None = None,
+) -> Project:
+    """Lower ``graph`` for ``board`` and write the HLS and RTL projects into ``out``.
+
+    Everything is generated in a temporary sibling directory first and moved into place
+    only when all of it succeeded, so a failed build leaves ``out`` as it was. An
+    existing ``out`` is replaced only when it is an earlier fpga_gen project.
+    """
+    board = board if isinstance(board, boards.Board) else boards.load(board)
+    target = Path(out)
+    if target.exists() and not (target / PROJECT_FILE).is_file() and any(target.iterdir()):
+        raise FpgaGenError(
+            f"output directory {target} exists and is not an fpga_gen project; "
+            "choose an empty or new directory (nothing was written)"
+        )
+    scheduled = lower(graph, fold or FoldConfig(max_dsp=board.dsp))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        scheduled.save(staging / "graph")
+        write_hls(scheduled, part=board.part, clock_mhz=board.clock_mhz, out=staging / "hls")
+        write_rtl(scheduled, out=staging / "rtl")
+        meta = {"board": board.model_dump(), "graph": scheduled.name}
+        (staging / PROJECT_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Project(target, scheduled, board)
+
+
+def open_project(path: str | Path) -> Project:
+    """Re-open a project directory written by ``build``."""
+    root = Path(path)
+    try:
+        meta = json.loads((root / PROJECT_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise GraphError(
+            f"{root} is not an fpga_gen project ({PROJECT_FILE} unreadable: {exc}); run fpga-gen build first"
+        ) from exc
+    return Project(root, load(root / "graph"), boards.Board(**meta["board"]))

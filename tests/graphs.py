@@ -1,0 +1,66 @@
+"""Random, scheduled test graphs built through the public GraphBuilder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from itertools import pairwise
+
+import numpy as np
+
+from fpga_gen.formats import FixedPoint, parse_format
+from fpga_gen.ir import Dense, Fold, Graph
+from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.passes import FoldConfig, fold, fuse_activations
+
+
+def random_mlp(
+    seed: int,
+    sizes: Sequence[int] = (16, 8, 4),
+    *,
+    input_format: str = "fixed<8,3>",
+    weight_format: str = "fixed<6,1>",
+    bias_format: str | None = "fixed<8,2>",
+    act_format: str = "ufixed<8,3,RND_CONV,SAT>",
+    relu: bool = True,
+    last_format: str | None = None,
+    folds: Sequence[Fold] | None = None,
+    max_dsp: int = 10_000,
+) -> Graph:
+    """An MLP of ``sizes`` with uniformly random weights over each format's whole range.
+
+    Hidden layers are Dense -> Activation(relu or linear) into ``act_format``; the last
+    layer keeps its exact accumulator unless ``last_format`` is given. The graph comes
+    back fused and folded (``folds`` per Dense, else the fastest fold within ``max_dsp``).
+    """
+    rng = np.random.default_rng(seed)
+    b = GraphBuilder(f"mlp{seed}", (sizes[0],), input_format)
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
+        w = _uniform(rng, weight_format, (n_in, n_out))
+        bias = _uniform(rng, bias_format, (n_out,)) if bias_format else None
+        b.dense(w, weight_format, bias, bias_format)
+        last = i == len(sizes) - 2
+        if not last:
+            b.activation("relu" if relu else "linear", act_format)
+        elif last_format is not None:
+            b.activation("relu" if relu else "linear", last_format)
+    graph = fuse_activations(b.build())
+    if folds is None:
+        return fold(graph, FoldConfig(max_dsp=max_dsp))
+    it = iter(folds)
+    return graph.with_layers(tuple(replace(l, fold=next(it)) if isinstance(l, Dense) else l for l in graph.layers))
+
+
+def random_inputs(seed: int, graph: Graph, n: int) -> np.ndarray:
+    """Float inputs spread a little beyond the input format's range (so saturation is exercised)."""
+    fmt = graph.input.output.format
+    assert isinstance(fmt, FixedPoint)
+    rng = np.random.default_rng(seed)
+    span = fmt.max_value - fmt.min_value
+    return rng.uniform(fmt.min_value - span / 8, fmt.max_value + span / 8, size=(n, *graph.input.output.shape))
+
+
+def _uniform(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) -> np.ndarray:
+    fmt = parse_format(fmt_name)
+    assert isinstance(fmt, FixedPoint)
+    return fmt.from_int(rng.integers(fmt.min_int, fmt.max_int, size=shape, endpoint=True))

@@ -1,0 +1,77 @@
+"""fpga_gen.build end to end: files on disk, csim == cosim == golden, CLI on a saved model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from graphs import random_inputs, random_mlp
+
+import fpga_gen
+from fpga_gen.cli import main
+from fpga_gen.errors import FpgaGenError
+
+
+def test_build_writes_a_complete_project(tmp_path: Path) -> None:
+    graph = random_mlp(21, (12, 8, 4))
+    project = fpga_gen.build(graph, board="pynq-z2", out=tmp_path / "p")
+    for rel in ("project.json", "graph/graph.json", "graph/weights.npz", "hls/build.tcl"):
+        assert (project.path / rel).is_file(), rel
+    assert any((project.path / "rtl").glob("*.v"))
+    assert "xc7z020clg400-1" in (project.path / "hls" / "build.tcl").read_text()
+    reopened = fpga_gen.open_project(project.path)
+    assert reopened.graph == project.graph and reopened.board == project.board
+    rep = project.report()
+    assert rep["dsp"] == sum(l["dsp"] for l in rep["layers"] if "dsp" in l) <= 220
+
+
+def test_csim_and_cosim_equal_golden(tmp_path: Path) -> None:
+    graph = random_mlp(22, (16, 8, 6), input_format="fixed<8,2,RND_CONV,SAT>")
+    project = fpga_gen.build(graph, out=tmp_path / "p")
+    x = random_inputs(5, graph, 64)
+    golden = graph.predict(x)
+    assert np.array_equal(project.csim(x), golden)
+    y, run = project.cosim(x, report=True)
+    assert np.array_equal(y, golden)
+    rep = project.report()
+    assert (run.latency_cycles, run.interval_cycles) == (rep["latency_cycles"], rep["interval_cycles"])
+
+
+def test_build_refuses_a_foreign_directory_and_leaves_it_alone(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(FpgaGenError, match="not an fpga_gen project"):
+        fpga_gen.build(random_mlp(23), out=mine)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_cli_build_and_csim_from_a_saved_qkeras_model(tmp_path: Path) -> None:
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    from fpga_gen.frontends._tf import import_qkeras
+
+    tf_keras, qkeras = import_qkeras()
+    q = qkeras.quantizers
+    model = tf_keras.Sequential(
+        [
+            tf_keras.Input((10,)),
+            qkeras.QActivation(q.quantized_bits(8, 2, alpha=1)),
+            qkeras.QDense(
+                6, kernel_quantizer=q.quantized_bits(6, 0, alpha=1), bias_quantizer=q.quantized_bits(6, 2, alpha=1)
+            ),
+            qkeras.QActivation(q.quantized_relu(6, 2)),
+            qkeras.QDense(
+                3, kernel_quantizer=q.quantized_bits(6, 0, alpha=1), bias_quantizer=q.quantized_bits(6, 2, alpha=1)
+            ),
+        ]
+    )
+    model_file = tmp_path / "model.h5"
+    model.save(model_file)
+    out = tmp_path / "proj"
+    assert main(["build", str(model_file), "--board", "pynq-z2", "--out", str(out)]) == 0
+    x = np.random.default_rng(0).uniform(-3, 3, (40, 10)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["csim", str(out), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0).astype(np.float64))
