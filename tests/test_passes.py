@@ -57,3 +57,12 @@ def test_fold_refuses_impossible_budget() -> None:
 def test_standalone_activation_survives() -> None:
     fused = fuse_activations(_unfused())
     assert any(isinstance(l, Activation) for l in fused.layers)
+
+
+def test_fusion_chains_through_every_hidden_layer() -> None:
+    b = GraphBuilder("g", (6,), "fixed<8,3>")
+    for n_in, n_out in ((6, 5), (5, 4), (4, 3)):
+        b.dense(np.full((n_in, n_out), 0.5), "fixed<4,1>").activation("relu", "ufixed<6,2,RND_CONV,SAT>")
+    fused = fuse_activations(b.build())
+    assert [l.kind for l in fused.layers] == ["Input", "Dense", "Dense", "Dense", "Output"]
+    assert all(l.activation == "relu" for l in fused.layers if isinstance(l, Dense))

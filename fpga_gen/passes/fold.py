@@ -15,15 +15,21 @@ class FoldConfig:
     ``target_cycles``: cycles each layer may take per inference; None asks for the
     smallest target that fits ``max_dsp`` (the slowest layer sets the throughput, so
     every layer is folded to the same target rather than made as fast as possible).
+
+    ``max_simd``: longest DSP cascade. A cascade runs up one DSP column; 16 keeps it
+    inside the 20 DSP48E1 slices a 7-series clock region has per column (UG479), so
+    placement and timing stay local.
     """
 
     max_dsp: int
     target_cycles: int | None = None
+    max_simd: int = 16
 
     def __post_init__(self) -> None:
-        if self.max_dsp < 1 or (self.target_cycles is not None and self.target_cycles < 1):
+        if self.max_dsp < 1 or self.max_simd < 1 or (self.target_cycles is not None and self.target_cycles < 1):
             raise ResourceError(
-                f"fold config max_dsp={self.max_dsp} target_cycles={self.target_cycles}: both must be >= 1"
+                f"fold config max_dsp={self.max_dsp} target_cycles={self.target_cycles} "
+                f"max_simd={self.max_simd}: all must be >= 1"
             )
 
 
@@ -31,19 +37,19 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def fold_candidates(layer: Dense) -> list[Fold]:
-    """Every fold with PE dividing n_out and SIMD dividing n_in."""
-    return [Fold(pe, simd) for pe in _divisors(layer.n_out) for simd in _divisors(layer.n_in)]
+def fold_candidates(layer: Dense, max_simd: int) -> list[Fold]:
+    """Every fold with PE dividing n_out and SIMD dividing n_in, SIMD at most ``max_simd``."""
+    return [Fold(pe, simd) for pe in _divisors(layer.n_out) for simd in _divisors(layer.n_in) if simd <= max_simd]
 
 
 def _cycles(layer: Dense, f: Fold) -> int:
     return (layer.n_in // f.simd) * (layer.n_out // f.pe)
 
 
-def _cheapest(layer: Dense, target: int) -> Fold:
+def _cheapest(layer: Dense, target: int, max_simd: int) -> Fold | None:
     """Fewest DSPs meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
-    ok = [f for f in fold_candidates(layer) if _cycles(layer, f) <= target]
-    return min(ok, key=lambda f: (f.pe * f.simd, _cycles(layer, f), f.pe))
+    ok = [f for f in fold_candidates(layer, max_simd) if _cycles(layer, f) <= target]
+    return min(ok, key=lambda f: (f.pe * f.simd, _cycles(layer, f), f.pe), default=None)
 
 
 def fold(graph: Graph, config: FoldConfig) -> Graph:
@@ -53,10 +59,11 @@ def fold(graph: Graph, config: FoldConfig) -> Graph:
     if config.target_cycles is not None:
         targets = [config.target_cycles]
     else:
-        targets = sorted({_cycles(l, f) for l in dense for f in fold_candidates(l)})
+        targets = sorted({_cycles(l, f) for l in dense for f in fold_candidates(l, config.max_simd)})
     for target in targets:
-        folds = {l.name: _cheapest(l, target) for l in dense}
-        if sum(f.pe * f.simd for f in folds.values()) <= config.max_dsp:
+        choice = {l.name: _cheapest(l, target, config.max_simd) for l in dense}
+        folds = {name: f for name, f in choice.items() if f is not None}
+        if len(folds) == len(dense) and sum(f.pe * f.simd for f in folds.values()) <= config.max_dsp:
             return graph.with_layers(tuple(_with_fold(l, folds) for l in graph.layers))
     raise ResourceError(
         f"graph {graph.name}: no folding fits {config.max_dsp} DSPs"

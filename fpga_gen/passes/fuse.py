@@ -30,7 +30,7 @@ def fuse_activations(graph: Graph) -> Graph:
             and layer.inputs == (prev.name,)
             and readers[prev.name] == 1
             and prev.activation == "linear"
-            and _is_exact(graph, prev)
+            and _is_exact(prev, out)
         ):
             out[-1] = replace(prev, activation=layer.function, output=layer.output)
             renamed[layer.name] = prev.name
@@ -39,6 +39,6 @@ def fuse_activations(graph: Graph) -> Graph:
     return graph.with_layers(tuple(out))
 
 
-def _is_exact(graph: Graph, dense: Dense) -> bool:
-    fmt = graph.input_spec(dense).format
+def _is_exact(dense: Dense, earlier: list[Layer]) -> bool:
+    fmt = next(l.output.format for l in earlier if l.name == dense.inputs[0])
     return isinstance(fmt, FixedPoint) and dense.output.format == dense.accumulator(fmt)
