@@ -56,7 +56,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     else:
         y, result = project.cosim(x, report=True)
         extra = f"; latency {result.latency_cycles} cycles, interval {result.interval_cycles} cycles"
-    same = int(np.sum(np.all(y == y_golden, axis=tuple(range(1, y.ndim)))))  # type: ignore[union-attr]
+    same = int(np.sum(np.all(y == y_golden, axis=tuple(range(1, y.ndim)))))
     if args.output:
         np.save(args.output, y)
     print(f"{args.command} == golden on {same} / {len(x)} samples{extra}")

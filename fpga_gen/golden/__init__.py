@@ -9,6 +9,7 @@ bits, Python integers beyond. Rounding happens once per layer, in ``FixedPoint.c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,8 @@ from fpga_gen.errors import GraphError
 from fpga_gen.formats import FixedPoint
 from fpga_gen.ir import Activation, Dense, Graph, Input, Output
 
-IntArray = npt.NDArray[np.int64] | npt.NDArray[np.object_]
+# int64 while values fit, Python ints (dtype=object) beyond.
+IntArray = npt.NDArray[Any]
 
 
 @dataclass(frozen=True)

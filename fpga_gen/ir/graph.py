@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,10 @@ class Graph:
         return replace(self, layers=layers)
 
     # -- evaluation -------------------------------------------------------------------
+    @overload
+    def predict(self, x: npt.ArrayLike, report: Literal[False] = ...) -> npt.NDArray[np.float64]: ...
+    @overload
+    def predict(self, x: npt.ArrayLike, report: Literal[True]) -> tuple[npt.NDArray[np.float64], PredictReport]: ...
     def predict(
         self, x: npt.ArrayLike, report: bool = False
     ) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], PredictReport]:
