@@ -1,0 +1,148 @@
+"""C simulation of a generated HLS project: g++ against ap_types, one process per batch.
+
+The binary is cached under ``$FPGA_GEN_CACHE/csim/<sha256>`` (default cache root
+``~/.cache/fpga_gen``), keyed by every source file of the project, the ap_types headers
+and the compiler command, so running the same design again starts at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from fpga_gen.backends.hls.textio import read_matrix, write_matrix
+from fpga_gen.backends.hls.writer import MANIFEST
+from fpga_gen.errors import FormatError, GraphError, ToolError
+from fpga_gen.toolpaths import ap_types_include
+
+CXX = "g++"
+CXXFLAGS = ("-O2", "-std=c++14")
+_BINARY = "csim"
+_LOG_TAIL = 40  # compiler / testbench log lines carried by a ToolError
+
+
+def cache_root() -> Path:
+    """``$FPGA_GEN_CACHE`` when set, else ``~/.cache/fpga_gen``."""
+    env = os.environ.get("FPGA_GEN_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "fpga_gen"
+
+
+def build_csim(project_dir: Path) -> Path:
+    """The C simulation binary of ``project_dir``, compiled only if not cached yet."""
+    project_dir = Path(project_dir)
+    manifest = _manifest(project_dir)
+    compiler = shutil.which(CXX)
+    if compiler is None:
+        raise ToolError(f"{CXX} was not found on PATH; C simulation needs a C++ compiler (apt install g++)")
+    include = ap_types_include()
+    sources = [project_dir / s for s in manifest["sources"]]
+    binary = cache_root() / "csim" / _digest(project_dir, include) / _BINARY
+    if not binary.is_file():
+        _compile([compiler, *CXXFLAGS, "-I", str(include), *map(str, sources)], binary)
+    return binary
+
+
+def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
+    """Run a batch of Input mantissas through the project's C simulation; return Output mantissas.
+
+    ``x_ints`` has shape ``(batch, *input shape)``. The result has shape ``(batch, *output
+    shape)``, dtype int64, or object (Python ints) when the output is wider than 62 bits.
+    """
+    project_dir = Path(project_dir)
+    manifest = _manifest(project_dir)
+    spec_in, spec_out = manifest["input"], manifest["output"]
+    x = _check_inputs(np.asarray(x_ints), spec_in)
+    binary = build_csim(project_dir)
+    n_in = int(np.prod(spec_in["shape"]))
+    n_out = int(np.prod(spec_out["shape"]))
+    with tempfile.TemporaryDirectory(prefix="fpga_gen_csim_") as tmp:
+        in_path, out_path = Path(tmp) / "input.txt", Path(tmp) / "output.txt"
+        write_matrix(in_path, x, n_in)
+        run = subprocess.run([str(binary), str(in_path), str(out_path)], capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            raise ToolError(
+                f"C simulation of {project_dir} failed (exit status {run.returncode}):\n"
+                + _tail(run.stdout + run.stderr)
+            )
+        y = read_matrix(out_path, spec_out["width"])
+    if y.shape != (len(x), n_out):
+        raise ToolError(f"C simulation of {project_dir} returned {y.shape} values, expected {(len(x), n_out)}")
+    return y.reshape(len(x), *spec_out["shape"])
+
+
+def _manifest(project_dir: Path) -> dict[str, Any]:
+    try:
+        manifest: dict[str, Any] = json.loads((project_dir / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise GraphError(
+            f"{project_dir} is not an HLS project written by fpga_gen ({MANIFEST} unreadable: {exc}); "
+            "write it with write_hls first"
+        ) from exc
+    return manifest
+
+
+def _check_inputs(x: npt.NDArray[Any], spec: dict[str, Any]) -> npt.NDArray[Any]:
+    shape = tuple(spec["shape"])
+    if x.ndim < 1 or x.shape[1:] != shape:
+        raise FormatError(
+            f"csim input of shape {x.shape} does not match {spec['layer']} {shape}: pass a batch of "
+            f"shape (n, {', '.join(map(str, shape))})"
+        )
+    if x.dtype.kind not in "iuO" or (x.dtype.kind == "O" and not all(_is_int(v) for v in x.flat)):
+        raise FormatError(
+            f"csim takes integer mantissas of {spec['format']}, got dtype {x.dtype}; quantize the inputs first"
+        )
+    if x.size:
+        flat = x.ravel().tolist()
+        lo, hi = min(flat), max(flat)
+        if lo < spec["min_int"] or hi > spec["max_int"]:
+            raise FormatError(
+                f"csim input mantissas span [{lo}, {hi}], outside [{spec['min_int']}, {spec['max_int']}] "
+                f"of {spec['layer']} format {spec['format']}"
+            )
+    return x
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _digest(project_dir: Path, include: Path) -> str:
+    """sha256 of the compiler command, every project source and every ap_types header."""
+    h = hashlib.sha256(repr((CXX, CXXFLAGS)).encode())
+    for root, label in ((project_dir / "firmware", "firmware"), (project_dir / "tb", "tb"), (include, "ap_types")):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(f"\0{label}/{path.relative_to(root).as_posix()}\0".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _compile(command: list[str], binary: Path) -> None:
+    """Compile into a temporary name, then move into place: concurrent runs never see half a binary."""
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{_BINARY}.", dir=binary.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        run = subprocess.run([*command, "-o", str(tmp)], capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            raise ToolError(
+                f"{CXX} failed to compile the C simulation (exit status {run.returncode}):\n"
+                f"$ {' '.join(command)}\n" + _tail(run.stdout + run.stderr)
+            )
+        os.replace(tmp, binary)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _tail(log: str) -> str:
+    return "\n".join(log.rstrip().splitlines()[-_LOG_TAIL:])

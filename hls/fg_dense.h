@@ -1,0 +1,134 @@
+// fpga_gen HLS library: the folded dense (matrix-vector) engine.
+//
+// One sample: y = cast<result_t>(act(sum_i x_i * w_ji + b_j)). The products and the sum
+// are exact (accum_t is sized by fpga_gen so it can never overflow); the only rounding
+// is the final conversion into result_t with result_t's own rounding/overflow modes.
+//
+// Folding: PE output neurons and SIMD inputs are processed per cycle. The engine first
+// buffers the sample (n_in/in_pack beats), then loops over n_out/PE output folds and,
+// inside, over n_in/SIMD input folds (pipelined, II=1): (n_out/PE) * (n_in/SIMD) MAC
+// cycles plus the pipeline fill of each output fold.
+//
+// CONFIG_T fields (written by fpga_gen into parameters.h):
+//   typedef input_t          element type of the input tensor
+//   typedef result_t         element type of the output tensor
+//   typedef weight_t         weight format;  weight_store_t: its integer mantissas
+//   typedef bias_t           bias format;    bias_store_t: its integer mantissas (if biased)
+//   typedef accum_t          the exact accumulator
+//   static const unsigned n_in, n_out, pe, simd
+//   static const unsigned in_pack        elements per input beat (the producer's width)
+//   static const unsigned buf_factor     lcm(simd, in_pack): input buffer banks
+//   static const bool relu               clamp the accumulator at 0 before the cast
+// Streams: in carries vec<input_t, in_pack>, out carries vec<result_t, pe>.
+#ifndef FG_DENSE_H_
+#define FG_DENSE_H_
+
+#include "fg_types.h"
+#include "hls_stream.h"
+
+namespace fg {
+
+struct no_bias {};
+
+template <class CONFIG_T>
+inline typename CONFIG_T::accum_t initial_acc(const typename CONFIG_T::bias_store_t *biases, unsigned j) {
+#pragma HLS INLINE
+    // The bias sits on a grid no finer than the accumulator's, so this is exact.
+    return typename CONFIG_T::accum_t(from_bits<typename CONFIG_T::bias_t>(biases[j]));
+}
+
+template <class CONFIG_T>
+inline typename CONFIG_T::accum_t initial_acc(no_bias, unsigned) {
+#pragma HLS INLINE
+    return typename CONFIG_T::accum_t(0);
+}
+
+template <class CONFIG_T, class bias_arg_T>
+void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
+                  hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
+                  const typename CONFIG_T::weight_store_t weights[CONFIG_T::n_out][CONFIG_T::n_in],
+                  bias_arg_T biases) {
+#pragma HLS INLINE
+    typedef typename CONFIG_T::input_t input_t;
+    typedef typename CONFIG_T::weight_t weight_t;
+    typedef typename CONFIG_T::accum_t accum_t;
+    const unsigned pe = CONFIG_T::pe;
+    const unsigned simd = CONFIG_T::simd;
+    const unsigned in_pack = CONFIG_T::in_pack;
+    const unsigned buf_factor = CONFIG_T::buf_factor;
+
+    // The whole input vector is reused by every output fold.
+    input_t buf[CONFIG_T::n_in];
+#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor
+
+ReadInput:
+    for (unsigned b = 0; b < CONFIG_T::n_in / in_pack; b++) {
+#pragma HLS PIPELINE II=1
+        vec<input_t, CONFIG_T::in_pack> beat = in.read();
+        for (unsigned k = 0; k < in_pack; k++) {
+#pragma HLS UNROLL
+            buf[b * in_pack + k] = beat[k];
+        }
+    }
+
+OutputFold:
+    for (unsigned nf = 0; nf < CONFIG_T::n_out / pe; nf++) {
+        accum_t acc[CONFIG_T::pe];
+#pragma HLS ARRAY_PARTITION variable=acc complete
+        for (unsigned p = 0; p < pe; p++) {
+#pragma HLS UNROLL
+            acc[p] = initial_acc<CONFIG_T>(biases, nf * pe + p);
+        }
+    InputFold:
+        for (unsigned sf = 0; sf < CONFIG_T::n_in / simd; sf++) {
+#pragma HLS PIPELINE II=1
+            for (unsigned p = 0; p < pe; p++) {
+#pragma HLS UNROLL
+                for (unsigned s = 0; s < simd; s++) {
+#pragma HLS UNROLL
+                    const unsigned j = nf * pe + p;
+                    const unsigned i = sf * simd + s;
+                    // Full-precision product, exact add into the exact accumulator.
+                    acc[p] += buf[i] * from_bits<weight_t>(weights[j][i]);
+                }
+            }
+        }
+        vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
+        for (unsigned p = 0; p < pe; p++) {
+#pragma HLS UNROLL
+            const accum_t a = CONFIG_T::relu ? relu(acc[p]) : acc[p];
+            res[p] = typename CONFIG_T::result_t(a);  // the layer's one rounding
+        }
+        out.write(res);
+    }
+}
+
+// Weights are laid out [n_out][n_in]; the cyclic partitions make bank (p, s) hold rows
+// j = p mod PE and columns i = s mod SIMD: PE x SIMD ROMs of depth (n_out/PE)*(n_in/SIMD).
+template <class CONFIG_T>
+void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
+           hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
+           const typename CONFIG_T::weight_store_t weights[CONFIG_T::n_out][CONFIG_T::n_in],
+           const typename CONFIG_T::bias_store_t biases[CONFIG_T::n_out]) {
+    const unsigned pe = CONFIG_T::pe;
+    const unsigned simd = CONFIG_T::simd;
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_PARTITION variable=biases cyclic factor=pe
+    dense_engine<CONFIG_T>(in, out, weights, biases);
+}
+
+template <class CONFIG_T>
+void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
+           hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
+           const typename CONFIG_T::weight_store_t weights[CONFIG_T::n_out][CONFIG_T::n_in]) {
+    const unsigned pe = CONFIG_T::pe;
+    const unsigned simd = CONFIG_T::simd;
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+    dense_engine<CONFIG_T>(in, out, weights, no_bias());
+}
+
+}  // namespace fg
+
+#endif

@@ -1,0 +1,104 @@
+// fpga_gen HLS library: the AXI4-Stream edge of a generated accelerator.
+//
+// A sample of n elements crosses the AXI4-Stream port as n/pack beats; each beat's TDATA
+// holds pack element bit patterns, element k at bits [k*W, k*W+W), the rest zero. The host
+// marks the final beat of a batch with TLAST; the accelerator repeats it on the final
+// beat of that sample's result, so a DMA transfer of a whole batch ends cleanly.
+//
+// CONFIG_T fields:
+//   typedef elem_t                 element type (the Input / Output tensor format)
+//   static const unsigned n        elements per sample
+//   static const unsigned pack     elements per beat
+//   static const unsigned beat_bits TDATA width: pack * elem_t::width rounded up to bytes
+#ifndef FG_STREAM_H_
+#define FG_STREAM_H_
+
+#include "fg_types.h"
+#include "hls_stream.h"
+
+#if defined(__has_include)
+#if __has_include(<ap_axi_sdata.h>)
+#include <ap_axi_sdata.h>
+#define FG_HAVE_AP_AXI_SDATA 1
+#endif
+#endif
+
+namespace fg {
+
+#ifdef FG_HAVE_AP_AXI_SDATA
+// Vitis HLS only gives TLAST/TKEEP/TSTRB side channels to its own ap_axiu type.
+template <int W>
+struct axis_word {
+    typedef ap_axiu<W, 0, 0, 0> type;
+};
+#else
+// Plain g++ with hls4ml's ap_types (no ap_axi_sdata.h): the same fields, for C simulation.
+template <int W>
+struct axis_word_sim {
+    ap_uint<W> data;
+    ap_uint<(W + 7) / 8> keep;
+    ap_uint<(W + 7) / 8> strb;
+    ap_uint<1> last;
+};
+template <int W>
+struct axis_word {
+    typedef axis_word_sim<W> type;
+};
+#endif
+
+template <class CONFIG_T>
+struct axis_beat {
+    typedef typename axis_word<CONFIG_T::beat_bits>::type type;
+};
+
+// AXI4-Stream beats -> internal stream of vec<elem_t, pack>; TLAST goes to `last`.
+template <class CONFIG_T>
+void axis_to_stream(hls::stream<typename axis_beat<CONFIG_T>::type> &in,
+                    hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &out,
+                    hls::stream<bool> &last) {
+    typedef typename CONFIG_T::elem_t elem_t;
+    const int w = elem_t::width;
+    bool is_last = false;
+Beats:
+    for (unsigned b = 0; b < CONFIG_T::n / CONFIG_T::pack; b++) {
+#pragma HLS PIPELINE II=1
+        typename axis_beat<CONFIG_T>::type word = in.read();
+        vec<elem_t, CONFIG_T::pack> v;
+        for (unsigned k = 0; k < CONFIG_T::pack; k++) {
+#pragma HLS UNROLL
+            v[k].range() = word.data.range(k * w + w - 1, k * w);
+        }
+        out.write(v);
+        is_last = word.last == 1;
+    }
+    last.write(is_last);
+}
+
+// Internal stream -> AXI4-Stream beats, TLAST on the final beat of a flagged sample.
+template <class CONFIG_T>
+void stream_to_axis(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &in,
+                    hls::stream<typename axis_beat<CONFIG_T>::type> &out, hls::stream<bool> &last) {
+    typedef typename CONFIG_T::elem_t elem_t;
+    const int w = elem_t::width;
+    const unsigned beats = CONFIG_T::n / CONFIG_T::pack;
+    const bool sample_last = last.read();
+Beats:
+    for (unsigned b = 0; b < beats; b++) {
+#pragma HLS PIPELINE II=1
+        vec<elem_t, CONFIG_T::pack> v = in.read();
+        typename axis_beat<CONFIG_T>::type word;
+        word.data = 0;
+        for (unsigned k = 0; k < CONFIG_T::pack; k++) {
+#pragma HLS UNROLL
+            word.data.range(k * w + w - 1, k * w) = v[k].range();
+        }
+        word.keep = -1;
+        word.strb = -1;
+        word.last = sample_last && b == beats - 1;
+        out.write(word);
+    }
+}
+
+}  // namespace fg
+
+#endif
