@@ -13,6 +13,8 @@ from typing import NamedTuple
 from fpga_gen.errors import FormatError
 from fpga_gen.formats.base import Format
 from fpga_gen.formats.fixed import parse_fixed
+from fpga_gen.formats.minifloat import PRESETS, parse_minifloat
+from fpga_gen.formats.ternary import parse_signed
 
 
 class Syntax(NamedTuple):
@@ -27,6 +29,9 @@ FORMAT_SYNTAX: dict[str, Syntax] = {
     "ufixed": Syntax(parse_fixed, "ufixed<W,I[,Q[,O]]>"),
     "ap_fixed": Syntax(parse_fixed, "ap_fixed<W,I[,AP_Q[,AP_O[,0]]]>"),
     "ap_ufixed": Syntax(parse_fixed, "ap_ufixed<W,I[,AP_Q[,AP_O[,0]]]>"),
+    "minifloat": Syntax(parse_minifloat, "minifloat<E,M[,bias=B,subnormals=..,inf=..,nan=..,saturating=..,fnuz=..]>"),
+    "ternary": Syntax(parse_signed, "ternary<scale> or ternary<s0, s1, ...> (per output channel)"),
+    "binary": Syntax(parse_signed, "binary<scale> or binary<s0, s1, ...>"),
 }
 
 _FORM_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*<(.*)>\s*", re.DOTALL)
@@ -40,6 +45,8 @@ def parse_format(text: str) -> Format:
     """
     if not isinstance(text, str):
         raise FormatError(f"a number format must be given as text such as 'fixed<8,3>', got {text!r}")
+    if text.strip() in PRESETS:
+        return PRESETS[text.strip()]
     match = _FORM_RE.fullmatch(text)
     syntax = FORMAT_SYNTAX.get(match.group(1)) if match else None
     if match is None or syntax is None:
@@ -52,4 +59,4 @@ def parse_format(text: str) -> Format:
 
 
 def _accepted() -> str:
-    return ", ".join(syntax.usage for syntax in FORMAT_SYNTAX.values())
+    return ", ".join([*(syntax.usage for syntax in FORMAT_SYNTAX.values()), *PRESETS])
