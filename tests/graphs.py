@@ -8,7 +8,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from fpga_gen.formats import FixedPoint, parse_format
+from fpga_gen.formats import Binary, FixedPoint, MiniFloat, Ternary, parse_format
+from fpga_gen.formats.sizing import exact_fixed, int_range
 from fpga_gen.ir import Dense, Fold, Graph
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.passes import FoldConfig, fold, fuse_activations
@@ -52,15 +53,30 @@ def random_mlp(
 
 
 def random_inputs(seed: int, graph: Graph, n: int) -> np.ndarray:
-    """Float inputs spread a little beyond the input format's range (so saturation is exercised)."""
+    """Float inputs spread a little beyond the input format's range (so saturation is exercised).
+
+    Minifloat inputs are half uniform, half log-uniform in magnitude, so that small
+    binades and subnormals are hit as often as large ones.
+    """
     fmt = graph.input.output.format
-    assert isinstance(fmt, FixedPoint)
+    lo, hi = float(exact_fixed(fmt).from_int(int_range(fmt)[0])), float(exact_fixed(fmt).from_int(int_range(fmt)[1]))
     rng = np.random.default_rng(seed)
-    span = fmt.max_value - fmt.min_value
-    return rng.uniform(fmt.min_value - span / 8, fmt.max_value + span / 8, size=(n, *graph.input.output.shape))
+    shape = (n, *graph.input.output.shape)
+    span = hi - lo
+    x = rng.uniform(lo - span / 8, hi + span / 8, size=shape)
+    if isinstance(fmt, MiniFloat):
+        tiny = np.exp2(rng.uniform(fmt.emin - fmt.mantissa_bits - 1, np.log2(hi) + 0.5, size=shape))
+        x = np.where(rng.random(shape) < 0.5, x, tiny * rng.choice([-1.0, 1.0], size=shape))
+    return x
 
 
 def _uniform(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Values drawn uniformly from all values of the format (fixed: mantissas; others: codes)."""
     fmt = parse_format(fmt_name)
-    assert isinstance(fmt, FixedPoint)
-    return fmt.from_int(rng.integers(fmt.min_int, fmt.max_int, size=shape, endpoint=True))
+    if isinstance(fmt, FixedPoint):
+        return fmt.from_int(rng.integers(fmt.min_int, fmt.max_int, size=shape, endpoint=True))
+    if isinstance(fmt, Ternary | Binary):
+        levels = [-1, 0, 1] if isinstance(fmt, Ternary) else [-1, 1]
+        return rng.choice(levels, size=shape) * fmt.scales[0]
+    values = fmt.from_codes(np.arange(2**fmt.bits))
+    return rng.choice(values[np.isfinite(values)], size=shape)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from graphs import random_inputs, random_mlp
 
-from fpga_gen.formats import FixedPoint
+from fpga_gen.formats import Format
+from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.ir import Activation, Dense, Graph, Input, Output
 
 
@@ -19,9 +20,7 @@ def reference(graph: Graph, x: np.ndarray) -> np.ndarray:
         values: dict[str, list[Fraction]] = {}
         for layer in graph.layers:
             if isinstance(layer, Input):
-                fmt = layer.output.format
-                assert isinstance(fmt, FixedPoint)
-                values[layer.name] = [Fraction(float(v)) for v in fmt.quantize(row)]
+                values[layer.name] = [Fraction(float(v)) for v in layer.output.format.quantize(row)]
                 continue
             src = values[layer.inputs[0]]
             if isinstance(layer, Dense):
@@ -41,20 +40,19 @@ def reference(graph: Graph, x: np.ndarray) -> np.ndarray:
                 continue
             if function == "relu":
                 acc = [max(a, Fraction(0)) for a in acc]
-            fmt = layer.output.format
-            assert isinstance(fmt, FixedPoint)
-            values[layer.name] = [_round(fmt, a) for a in acc]
+            values[layer.name] = [_round(layer.output.format, a) for a in acc]
         out.append([float(v) for v in values[graph.output.name]])
     return np.array(out)
 
 
-def _round(fmt: FixedPoint, value: Fraction) -> Fraction:
+def _round(fmt: Format, value: Fraction) -> Fraction:
     """Round an exact dyadic rational once: through quantize when float64 holds it, else cast_int."""
     if Fraction(float(value)) == value:
         return Fraction(float(fmt.quantize(np.array([float(value)]))[0]))
     frac = value.denominator.bit_length() - 1  # dyadic: the denominator is 2**frac
     n = fmt.cast_int(np.array([value.numerator], dtype=object), frac)[0]
-    return Fraction(int(n), 2**fmt.frac) if fmt.frac >= 0 else Fraction(int(n) * 2**-fmt.frac)
+    grid = exact_fixed(fmt).frac
+    return Fraction(int(n), 2**grid) if grid >= 0 else Fraction(int(n) * 2**-grid)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +90,31 @@ def test_report_counts_unrepresentable_inputs() -> None:
     y, rep = graph.predict(x, report=True)
     assert rep.samples == 2 and rep.inputs_not_representable == 1
     assert np.array_equal(y, graph.predict(x))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"weight_format": "e4m3", "bias_format": "fixed<8,3>", "act_format": "ufixed<8,3,RND_CONV,SAT>"},
+        {
+            "input_format": "e2m1",
+            "weight_format": "e2m1",
+            "bias_format": "e2m1",
+            "act_format": "e2m1",
+            "last_format": "e2m1",
+        },
+        {"weight_format": "ternary<0.25>", "bias_format": None, "act_format": "fixed<8,3,RND_CONV,SAT>"},
+        {
+            "input_format": "e5m2",
+            "weight_format": "e5m2",
+            "bias_format": "e5m2",
+            "act_format": "e5m2",
+            "last_format": "e5m2",
+        },
+        {"input_format": "e3m2", "weight_format": "binary<0.5>", "act_format": "e2m3", "bias_format": "fixed<6,2>"},
+    ],
+)
+def test_golden_mixed_formats_match_exact_reference(kwargs: dict[str, object]) -> None:
+    graph = random_mlp(11, (12, 8, 5), **kwargs)  # type: ignore[arg-type]
+    x = random_inputs(4, graph, 60)
+    assert np.array_equal(graph.predict(x), reference(graph, x))

@@ -34,6 +34,14 @@ class Format(abc.ABC):
         """Hardware bit patterns -> the values they stand for (inverse of ``to_codes``)."""
 
     @abc.abstractmethod
+    def cast_int(self, n: npt.ArrayLike, frac: int) -> npt.NDArray[Any]:
+        """Exact integers ``n * 2**-frac`` (an accumulator) -> this format, rounded once.
+
+        Returns the results as integers on the grid of ``sizing.exact_fixed(self)``, the
+        form in which the golden model carries every tensor.
+        """
+
+    @abc.abstractmethod
     def cpp_type(self) -> str:
         """The C++ (Vitis HLS) type holding one value, e.g. ``ap_fixed<8,3>``."""
 

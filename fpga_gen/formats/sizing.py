@@ -11,8 +11,6 @@ top codes are NaN or inf.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from fpga_gen.errors import FormatError
 from fpga_gen.formats.base import Format
 from fpga_gen.formats.fixed import FixedPoint
@@ -31,13 +29,8 @@ def fit_range(lo: int, hi: int, frac: int) -> FixedPoint:
 
 def int_range(fmt: Format) -> tuple[int, int, int]:
     """(lowest, highest) finite value of ``fmt`` as integers on its grid 2**-frac, and frac."""
-    if isinstance(fmt, FixedPoint | MiniFloat):
+    if isinstance(fmt, FixedPoint | MiniFloat | _Signed):
         return fmt.min_int, fmt.max_int, fmt.frac
-    if isinstance(fmt, _Signed):
-        scales = [Fraction(float(s)) for s in fmt.scales]
-        frac = max(s.denominator.bit_length() - 1 for s in scales)  # dyadic: denominator 2**k
-        top = max(int(s * 2**frac) for s in scales)
-        return -top, top, frac
     raise FormatError(f"no exact fixed-point equivalent is known for format {fmt}")
 
 

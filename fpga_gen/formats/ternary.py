@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
@@ -87,6 +88,28 @@ class _Signed(Format):
     @property
     def bits(self) -> int:
         return 2 if len(self._levels) == 3 else 1
+
+    @property
+    def frac(self) -> int:
+        """Every value is an integer times 2**-frac (the finest grid any scale needs)."""
+        return max(Fraction(float(s)).denominator.bit_length() - 1 for s in self.scales)  # dyadic: 2**k
+
+    @property
+    def max_int(self) -> int:
+        return max(int(Fraction(float(s)) * 2**self.frac) for s in self.scales)
+
+    @property
+    def min_int(self) -> int:
+        return -self.max_int
+
+    def cast_int(self, n: npt.ArrayLike, frac: int) -> npt.NDArray[Any]:
+        """Round exact integers ``n * 2**-frac`` to a level (per output channel: last axis)."""
+        arr = np.asarray(n)
+        values = arr.astype(np.float64) * 2.0**-frac
+        if arr.dtype == object or np.any(np.abs(arr) >= 2**53):
+            raise FormatError(f"{self}: accumulators wider than 53 bits cannot be rounded to ternary/binary levels")
+        q = self.quantize(values)
+        return np.ldexp(q, self.frac).astype(np.int64)
 
     def cpp_type(self) -> str:
         return "ap_int<2>" if self.bits == 2 else "ap_uint<1>"

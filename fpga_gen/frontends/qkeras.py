@@ -97,7 +97,7 @@ def _dense(klayer: Any, name: str, prev: Layer) -> list[Layer]:
     if klayer.use_bias:
         bq = getattr(klayer, "bias_quantizer_internal", None)
         bias = _constant(name, "bias", _quantized(klayer, "bias"), _nominal(name, bq))
-    acc_fmt = accumulator_format(in_fmt, weight.format, kernel.shape[0], None if bias is None else bias.format)  # type: ignore[arg-type]
+    acc_fmt = accumulator_format(in_fmt, weight.format, kernel.shape[0], None if bias is None else bias.format)
     spec = TensorSpec((kernel.shape[1],), acc_fmt)
     dense = Dense(name=name, inputs=(prev.name,), output=spec, weight=weight, bias=bias)
     act = klayer.activation

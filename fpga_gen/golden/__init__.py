@@ -1,9 +1,11 @@
 """The golden model: vectorized, exact evaluation of a Graph.
 
-Every tensor is carried as integer mantissas on its format's grid. Matmuls are exact:
-float64 BLAS when the exact accumulator fits in 53 bits (every partial sum is then an
+Every tensor is carried as exact integers on its format's grid (``sizing.exact_fixed``):
+fixed-point mantissas, minifloats on their subnormal step, ternary levels times the
+scale. Matmuls are exact: float64 BLAS when the exact accumulator fits in 53 bits (every partial sum is then an
 exactly representable integer, whatever order BLAS adds in), int64 when it fits in 63
-bits, Python integers beyond. Rounding happens once per layer, in ``FixedPoint.cast_int``.
+bits, Python integers beyond. Rounding happens once per layer, in the output format's
+``cast_int``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.errors import GraphError
-from fpga_gen.formats import FixedPoint
+from fpga_gen.formats import Format
+from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.ir import Activation, Dense, Graph, Input, Output
 
 # int64 while values fit, Python ints (dtype=object) beyond.
@@ -49,9 +52,8 @@ def quantize_inputs(graph: Graph, x: npt.ArrayLike) -> tuple[IntArray, int]:
             f"input of shape {arr.shape} does not match {graph.input.name} {spec.shape}: "
             f"pass a batch of shape (n, {', '.join(map(str, spec.shape))})"
         )
-    fmt = _fixed(graph.input.name, spec.format)
-    q = fmt.quantize(arr)
-    return fmt.to_int(q), int(np.count_nonzero(q != arr))
+    q = spec.format.quantize(arr)
+    return exact_fixed(spec.format).to_int(q), int(np.count_nonzero(q != arr))
 
 
 def evaluate_ints(graph: Graph, x_ints: IntArray) -> IntArray:
@@ -62,12 +64,12 @@ def evaluate_ints(graph: Graph, x_ints: IntArray) -> IntArray:
             values[layer.name] = np.asarray(x_ints)
             continue
         src = values[layer.inputs[0]]
-        in_fmt = _fixed(layer.name, graph.input_spec(layer).format)
+        in_fmt = graph.input_spec(layer).format
         if isinstance(layer, Dense):
             acc, frac = _dense_accumulate(layer, in_fmt, src)
             values[layer.name] = _finish(layer.activation, layer, acc, frac)
         elif isinstance(layer, Activation):
-            values[layer.name] = _finish(layer.function, layer, src, in_fmt.frac)
+            values[layer.name] = _finish(layer.function, layer, src, exact_fixed(in_fmt).frac)
         elif isinstance(layer, Output):
             values[layer.name] = src
         else:
@@ -78,21 +80,14 @@ def evaluate_ints(graph: Graph, x_ints: IntArray) -> IntArray:
 def evaluate(graph: Graph, x: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], PredictReport]:
     x_ints, changed = quantize_inputs(graph, x)
     out = evaluate_ints(graph, x_ints)
-    fmt = _fixed(graph.output.name, graph.output.output.format)
     report = PredictReport(len(x_ints), changed, str(graph.input.output.format))
-    return fmt.from_int(out), report
+    return exact_fixed(graph.output.output.format).from_int(out), report
 
 
-def _fixed(layer: str, fmt: object) -> FixedPoint:
-    if not isinstance(fmt, FixedPoint):
-        raise GraphError(f"layer {layer}: format {fmt} is not fixed-point")
-    return fmt
-
-
-def _dense_accumulate(layer: Dense, in_fmt: FixedPoint, x: IntArray) -> tuple[IntArray, int]:
+def _dense_accumulate(layer: Dense, in_fmt: Format, x: IntArray) -> tuple[IntArray, int]:
     acc_fmt = layer.accumulator(in_fmt)
     w = layer.weight.ints
-    prod_frac = in_fmt.frac + layer.weight.format.frac  # type: ignore[attr-defined]
+    prod_frac = exact_fixed(in_fmt).frac + exact_fixed(layer.weight.format).frac
     if acc_fmt.width <= 53:
         acc: IntArray = (x.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
     elif acc_fmt.width <= 63:
@@ -101,7 +96,7 @@ def _dense_accumulate(layer: Dense, in_fmt: FixedPoint, x: IntArray) -> tuple[In
         acc = x.astype(object) @ w.astype(object)
     acc = acc << (acc_fmt.frac - prod_frac)
     if layer.bias is not None:
-        bias_frac = layer.bias.format.frac  # type: ignore[attr-defined]
+        bias_frac = exact_fixed(layer.bias.format).frac
         acc = acc + (layer.bias.ints.astype(acc.dtype) << (acc_fmt.frac - bias_frac))
     return acc, acc_fmt.frac
 
@@ -109,4 +104,4 @@ def _dense_accumulate(layer: Dense, in_fmt: FixedPoint, x: IntArray) -> tuple[In
 def _finish(function: str, layer: Dense | Activation, acc: IntArray, frac: int) -> IntArray:
     if function == "relu":
         acc = np.maximum(acc, 0)
-    return _fixed(layer.name, layer.output.format).cast_int(acc, frac)
+    return layer.output.format.cast_int(acc, frac)

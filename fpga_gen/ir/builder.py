@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.errors import GraphError
-from fpga_gen.formats import FixedPoint, Format, parse_format
+from fpga_gen.formats import Format, parse_format
 from fpga_gen.formats.sizing import accumulator_format
 from fpga_gen.ir.graph import Graph
 from fpga_gen.ir.layers import Activation, Dense, Input, Layer, Output
@@ -68,9 +68,7 @@ class GraphBuilder:
             bfmt = as_format(bias_format)
             b = Tensor.from_values(bfmt, bfmt.quantize(np.asarray(bias, dtype=np.float64)))
         in_fmt = self.last.output.format
-        if not isinstance(in_fmt, FixedPoint) or not isinstance(wfmt, FixedPoint):
-            raise GraphError(f"layer {name}: input {in_fmt} and weight {wfmt} must be fixed-point")
-        exact = accumulator_format(in_fmt, wfmt, w.shape[0], None if b is None else b.format)  # type: ignore[arg-type]
+        exact = accumulator_format(in_fmt, wfmt, w.shape[0], None if b is None else b.format)
         out_fmt = as_format(output_format) if output_format is not None else exact
         spec = TensorSpec((w.shape[1],), out_fmt)
         self._layers.append(

@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.errors import FpgaGenError, GraphError
-from fpga_gen.formats import FixedPoint, parse_format
+from fpga_gen.formats import Format, MiniFloat, parse_format
+from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.ir.layers import LAYER_KINDS, Activation, Dense, Fold, Input, Layer, Output
 from fpga_gen.ir.tensor import Tensor, TensorSpec
 
@@ -154,8 +155,19 @@ def _layer_from_doc(doc: dict[str, Any], arrays: dict[str, npt.NDArray[np.int64]
     return cls(**kwargs)
 
 
+def _check_tensor_format(layer: str, fmt: Format) -> None:
+    """Tensors flowing between layers are finite numbers: every level carries them as integers."""
+    if isinstance(fmt, MiniFloat) and not fmt.saturating:
+        raise GraphError(
+            f"layer {layer}: output format {fmt} overflows to inf/NaN, which no layer can consume; "
+            "use a saturating minifloat (saturating=True, the default)"
+        )
+    exact_fixed(fmt)  # raises for a format without an exact integer grid
+
+
 def _validate(graph: Graph) -> None:
     layers = graph.layers
+    _check_tensor_format(layers[0].name, layers[0].output.format)
     if len(layers) < 2 or not isinstance(layers[0], Input) or not isinstance(layers[-1], Output):
         raise GraphError(f"graph {graph.name}: must start with one Input and end with one Output layer")
     seen: dict[str, Layer] = {}
@@ -175,8 +187,7 @@ def _validate(graph: Graph) -> None:
 
 
 def _check_edge(layer: Layer, src: TensorSpec) -> None:
-    if not isinstance(src.format, FixedPoint):
-        raise GraphError(f"layer {layer.name}: input format {src.format} is not fixed-point")
+    _check_tensor_format(layer.name, layer.output.format)
     if isinstance(layer, Dense):
         if src.shape != (layer.n_in,):
             raise GraphError(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.errors import GraphError
-from fpga_gen.formats import FixedPoint, Format
+from fpga_gen.formats import Format
+from fpga_gen.formats.sizing import exact_fixed
 
 Shape = tuple[int, ...]
 
@@ -63,12 +65,9 @@ class Tensor:
         return self.format.from_codes(self.codes)
 
     @property
-    def ints(self) -> npt.NDArray[np.int64]:
-        """Signed integer mantissas (value = int * 2**-frac); fixed-point tensors only."""
-        fmt = self.format
-        if not isinstance(fmt, FixedPoint):
-            raise GraphError(f"tensor of format {fmt} has no integer mantissas")
-        return np.asarray(fmt.to_int(self.values), dtype=np.int64)
+    def ints(self) -> npt.NDArray[Any]:
+        """Exact integers on the format's grid: value = int * 2**-exact_fixed(format).frac."""
+        return exact_fixed(self.format).to_int(self.values)
 
     def digest(self) -> str:
         """Short content hash: lets the canonical text form show that weights changed."""
