@@ -25,7 +25,7 @@ from fpga_gen.backends.hls import run_csim, write_hls
 from fpga_gen.backends.rtl import CosimResult, run_cosim, write_rtl
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.errors import FpgaGenError, GraphError
-from fpga_gen.formats import FixedPoint
+from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.golden import quantize_inputs
 from fpga_gen.ir import Dense, Graph, load
 from fpga_gen.passes import FoldConfig, lower
@@ -62,9 +62,7 @@ class Project:
         return quantize_inputs(self.graph, x)[0]
 
     def _decode(self, ints: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
-        fmt = self.graph.output.output.format
-        assert isinstance(fmt, FixedPoint)  # Graph validation guarantees it
-        return fmt.from_int(ints)
+        return exact_fixed(self.graph.output.output.format).from_int(ints)
 
     # -- report -----------------------------------------------------------------------
     def report(self) -> dict[str, Any]:
@@ -74,7 +72,6 @@ class Project:
             in_fmt = self.graph.input_spec(layer).format
             entry: dict[str, Any] = {"name": layer.name, "kind": layer.kind, "input": str(in_fmt)}
             if isinstance(layer, Dense) and layer.fold is not None:
-                assert isinstance(in_fmt, FixedPoint)
                 entry |= {
                     "weight": str(layer.weight.format),
                     "bias": str(layer.bias_format) if layer.bias is not None else None,

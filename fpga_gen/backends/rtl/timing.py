@@ -1,0 +1,40 @@
+"""The exact cycle model of the generated RTL (one clock, input always valid, output always ready).
+
+Every stage of the chain (see ``plan``) hands a vector on when its last beat is accepted:
+
+* a Dense stage (fg_dense) starts computing the cycle after the last beat of a vector has
+  filled one of its two input banks, issues ``NF * SF`` steps back to back
+  (``NF = n_out / PE`` neuron folds, ``SF = n_in / SIMD`` synapse folds), and the last
+  step's result is accepted ``SIMD + 5`` cycles after it issued (operand registers 1,
+  systolic skew SIMD - 1, DSP AREG/MREG/PREG 3, fabric accumulator 1, output register 1):
+  ``latency = NF*SF + SIMD + 5`` from last beat in to last beat out; ``period = NF*SF``.
+* an Activation stage (fg_act) is one register: ``latency = 1``; ``period`` = its beats.
+
+The first input beat is accepted in cycle 0 and the top input stream needs ``B_in`` beats
+(``n_in / SIMD`` of the first Dense layer), so
+
+    latency_cycles  = (B_in - 1) + sum(stage latency)
+    interval_cycles = max(B_in, max(stage period))
+
+The interval is exact because every stage double-buffers its input vector: a bank frees
+the cycle after its last step issued, which is never later than the first result beat of
+the next vector from upstream, so in steady state the slowest stage runs back to back and
+no other stage ever stalls it.
+"""
+
+from __future__ import annotations
+
+from fpga_gen.backends.rtl.plan import plan
+from fpga_gen.ir import Graph
+
+
+def latency_cycles(graph: Graph) -> int:
+    """Cycles from the first input beat accepted to the last output beat of one inference."""
+    p = plan(graph)
+    return p.input.beats - 1 + sum(stage.latency for stage in p.stages)
+
+
+def interval_cycles(graph: Graph) -> int:
+    """Cycles between successive inferences in steady state, inputs presented back to back."""
+    p = plan(graph)
+    return max(p.input.beats, *(stage.period for stage in p.stages))

@@ -1,0 +1,195 @@
+"""``write_rtl``: a scheduled Graph -> Verilog top, library copies, weight ROM files, manifest."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from fpga_gen.backends.rtl.plan import ActStage, DenseStage, Plan, Stream, plan
+from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
+from fpga_gen.errors import GraphError
+from fpga_gen.ir import Graph
+from fpga_gen.toolpaths import package_dir
+
+MANIFEST = "manifest.json"
+# Library files (rtl/) per stage kind; the DSP48E1 model is for simulation only.
+COMMON_FILES = ("fg_extend.v", "fg_cast.v")
+DENSE_FILES = ("fg_rom.v", "fg_skew.v", "fg_dsp_chain.v", "fg_dense.v")
+ACT_FILES = ("fg_act.v",)
+SIM_FILES = ("fg_dsp48e1.v",)
+CLOCK, RESET = "ap_clk", "ap_rst_n"
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def write_rtl(graph: Graph, *, out: Path) -> Path:
+    """Write the Verilog for ``graph`` (a scheduled graph) into ``out``; returns ``out``.
+
+    ``out`` receives ``<top>.v`` (AXI4-Stream top), copies of the rtl/ library modules it
+    instantiates, one weight ROM file per PE and layer (``<layer>_wNNNN.mem``, plus
+    ``<layer>_bNNNN.mem`` for the bias) and ``manifest.json`` (top name, ports, stream
+    layouts, file lists, cycle counts). Raises DspOperandError when an operand does not
+    fit the DSP48E1, before anything is written.
+    """
+    p = plan(graph)
+    for stage in p.stages:
+        if isinstance(stage, DenseStage):
+            stage.check_dsp()
+    top = _top_name(graph)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    (out / f"{top}.v").write_text(_render_top(p, top))
+    sources = [f"{top}.v"]
+    library = package_dir("rtl")
+    for name in _library_files(p):
+        shutil.copyfile(library / name, out / name)
+        sources.append(name)
+    for name in SIM_FILES:
+        shutil.copyfile(library / name, out / name)
+    mem_files: list[str] = []
+    for stage in p.stages:
+        if isinstance(stage, DenseStage):
+            mem_files += _write_mems(stage, out)
+
+    manifest = {
+        "top": top,
+        "graph": graph.name,
+        "clock": CLOCK,
+        "reset": RESET,
+        "reset_active_low": True,
+        "ports": _ports(p),
+        "input": _stream_doc("s_axis", p.input),
+        "output": _stream_doc("m_axis", p.output),
+        "sources": sources,
+        "sim_sources": list(SIM_FILES),
+        "mem_files": mem_files,
+        "latency_cycles": latency_cycles(graph),
+        "interval_cycles": interval_cycles(graph),
+        "stages": [_stage_doc(stage) for stage in p.stages],
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return out
+
+
+def _top_name(graph: Graph) -> str:
+    if not _IDENTIFIER.fullmatch(graph.name):
+        raise GraphError(
+            f"graph name {graph.name!r} cannot name a Verilog module: use a letter followed by letters, digits or '_'"
+        )
+    return f"{graph.name}_top"
+
+
+def _library_files(p: Plan) -> list[str]:
+    files = list(COMMON_FILES)
+    if any(isinstance(s, DenseStage) for s in p.stages):
+        files += DENSE_FILES
+    if any(isinstance(s, ActStage) for s in p.stages):
+        files += ACT_FILES
+    return files
+
+
+def _render_top(p: Plan, top: str) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(package_dir("templates") / "rtl"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    # Wire w_<layer> carries the output of <layer>; w_<input> feeds the first stage.
+    streams = [{"name": f"w_{p.graph.input.name}", "bits": p.input.data_bits}]
+    items = []
+    for i, stage in enumerate(p.stages):
+        streams.append({"name": f"w_{stage.name}", "bits": stage.dst.data_bits})
+        items.append(
+            {
+                "template": "dense.v.j2" if isinstance(stage, DenseStage) else "act.v.j2",
+                "stage": stage,
+                "src": streams[-2]["name"],
+                "dst": streams[-1]["name"],
+                # Stages count vectors themselves; only the last tlast leaves the top.
+                "tlast": "m_axis_tlast" if i == len(p.stages) - 1 else "",
+            }
+        )
+    template = env.get_template("top.v.j2")
+    return template.render(
+        top=top, graph_name=p.graph.name, input=p.input, output=p.output, streams=streams, stages=items
+    )
+
+
+def _write_mems(stage: DenseStage, out: Path) -> list[str]:
+    """One ROM image per PE: word nf*SF + sf holds the SIMD weights of neuron nf*PE + p."""
+    layer = stage.layer
+    w = layer.weight.ints
+    nf, sf = layer.n_out // stage.pe, layer.n_in // stage.simd
+    w_mask = (1 << stage.weight_bits) - 1
+    # (pe, nf, sf, simd): weight of input sf*SIMD + s for neuron nf*PE + p
+    lanes = w.reshape(sf, stage.simd, nf, stage.pe).transpose(3, 2, 0, 1)
+    shifts = [s * stage.weight_bits for s in range(stage.simd)]
+    bias = None
+    if layer.bias is not None and stage.bias_format is not None:
+        shift = stage.acc.frac - stage.bias_format.frac  # onto the accumulator grid
+        bias = (layer.bias.ints.astype(object) << shift).reshape(nf, stage.pe)
+    names = []
+    for p in range(stage.pe):
+        words = [
+            sum((int(v) & w_mask) << sh for v, sh in zip(lanes[p, i, j].tolist(), shifts, strict=True))
+            for i in range(nf)
+            for j in range(sf)
+        ]
+        names.append(_write_hex(out / f"{stage.name}_w{p:04d}.mem", words, stage.simd * stage.weight_bits))
+        if bias is not None:
+            b_mask = (1 << stage.acc_bits) - 1
+            b_words = [int(v) & b_mask for v in bias[:, p].tolist()]
+            names.append(_write_hex(out / f"{stage.name}_b{p:04d}.mem", b_words, stage.acc_bits))
+    return names
+
+
+def _write_hex(path: Path, words: list[int], bits: int) -> str:
+    digits = -(-bits // 4)
+    path.write_text("".join(f"{word:0{digits}x}\n" for word in words))
+    return path.name
+
+
+def _ports(p: Plan) -> dict[str, dict[str, Any]]:
+    """Every port of the top: direction and width."""
+    ports = {CLOCK: ("input", 1), RESET: ("input", 1)}
+    for prefix, stream, data_dir, ready_dir in (
+        ("s_axis", p.input, "input", "output"),
+        ("m_axis", p.output, "output", "input"),
+    ):
+        ports |= {
+            f"{prefix}_tdata": (data_dir, stream.bus_bits),
+            f"{prefix}_tvalid": (data_dir, 1),
+            f"{prefix}_tready": (ready_dir, 1),
+            f"{prefix}_tlast": (data_dir, 1),
+        }
+    return {name: {"direction": d, "width": w} for name, (d, w) in ports.items()}
+
+
+def _stream_doc(port: str, s: Stream) -> dict[str, Any]:
+    return {
+        "port": port,
+        "format": str(s.fmt),
+        "width": s.fmt.width,
+        "signed": s.fmt.signed,
+        "frac": s.fmt.frac,
+        "n": s.n,
+        "elems": s.elems,
+        "beats": s.beats,
+        "data_bits": s.data_bits,
+        "bus_bits": s.bus_bits,
+    }
+
+
+def _stage_doc(stage: DenseStage | ActStage) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": stage.name, "kind": stage.layer.kind, "period": stage.period}
+    doc["latency"] = stage.latency
+    if isinstance(stage, DenseStage):
+        doc |= {"pe": stage.pe, "simd": stage.simd, "dsp48e1": stage.pe * stage.simd, "accumulator": str(stage.acc)}
+    doc["params"] = stage.params()
+    return doc
