@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fpga_gen.formats import Format, MiniFloat, Ternary, parse_format
 from fpga_gen.frontends._tf import import_qkeras
+from fpga_gen.ir import Graph
+from fpga_gen.ir.builder import GraphBuilder
 
 SEED = 0
 HIDDEN = (32, 16)
@@ -79,63 +82,159 @@ def train_mlp(data: Digits, epochs: int = EPOCHS) -> Any:
     return model
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A hand-quantized version of the trained MLP: a format for each kind of tensor.
+
+    Minifloats get a per-tensor bias from the tensor's range (``MiniFloat.covering``,
+    activations calibrated on the training set); ``ternary`` gets a per-tensor scale.
+    """
+
+    name: str
+    input: str
+    weights: str
+    bias: str
+    activations: str
+
+
+VARIANTS = (
+    Variant(
+        "e4m3 weights, fixed<8,3> activations",
+        "ufixed<8,1,RND_CONV,SAT>",
+        "e4m3",
+        "fixed<16,6>",
+        "ufixed<8,3,RND_CONV,SAT>",
+    ),
+    Variant("e2m1 weights and activations", "e2m1", "e2m1", "e2m1", "e2m1"),
+    Variant(
+        "ternary weights, fixed<8,3> activations",
+        "ufixed<8,1,RND_CONV,SAT>",
+        "ternary",
+        "fixed<16,6>",
+        "ufixed<8,3,RND_CONV,SAT>",
+    ),
+    Variant("e5m2 everywhere", "e5m2", "e5m2", "e5m2", "e5m2"),
+)
+
+
+def _fitted(name: str, values: npt.NDArray[Any]) -> Format:
+    """The format ``name`` scaled to ``values``: a minifloat's bias, a ternary scale."""
+    top = float(np.max(np.abs(values)))
+    if name == "ternary":
+        # Ternary weight networks (Li et al. 2016): threshold 0.7 * mean |w|, scale = mean of
+        # the kept magnitudes, here rounded to 4 significant bits so it is a fixed-point constant.
+        mags = np.abs(values)
+        kept = mags[mags > 0.7 * np.mean(mags)]
+        mantissa, exponent = np.frexp(np.mean(kept))
+        return Ternary(float(np.ldexp(np.round(np.ldexp(mantissa, 4)), exponent - 4)))
+    fmt = parse_format(name)
+    return fmt.covering(top) if isinstance(fmt, MiniFloat) and top > 0 else fmt
+
+
+def hand_quantized(model: Any, variant: Variant, calibration: npt.NDArray[np.float32]) -> Graph:
+    """Rebuild the trained model's float weights in ``variant``'s formats (no retraining)."""
+    dense = [layer for layer in model.layers if type(layer).__name__ == "QDense"]
+    h = calibration.astype(np.float64)
+    builder = GraphBuilder(f"digits_{_identifier(variant.name)}", (h.shape[1],), _fitted(variant.input, h))
+    for i, layer in enumerate(dense):
+        w, b = (np.asarray(v, dtype=np.float64) for v in (layer.kernel, layer.bias))
+        builder.dense(w, _fitted(variant.weights, w), b, _fitted(variant.bias, b), name=f"fc{i}")
+        h = h @ w + b
+        if i < len(dense) - 1:
+            h = np.maximum(h, 0.0)
+            builder.activation("relu", _fitted(variant.activations, h), name=f"relu{i}")
+    logits = _fitted(variant.activations, h)
+    if isinstance(logits, MiniFloat):  # signed: the logits are rounded too; unsigned relu formats cannot hold them
+        builder.activation("linear", logits, name="logits")
+    return builder.build()
+
+
+def _identifier(text: str) -> str:
+    return "_".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
 def _equal_rows(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> int:
     return int(np.sum(np.all(a == b, axis=1)))
 
 
-def run(out: str | Path = "build/demo", board: str = "pynq-z2") -> dict[str, Any]:
-    """Train, convert, build, simulate at every level; return the numbers the table shows."""
+def _measure(name: str, graph: Graph, data: Digits, out: Path, board: str) -> dict[str, Any]:
+    """Build ``graph`` and run golden, csim and cosim on the test set."""
     import fpga_gen
 
-    data = digits()
-    model = train_mlp(data)
-    graph = fpga_gen.from_qkeras(model)
     x = data.x_test
-    y_qkeras = model.predict(x, verbose=0).astype(np.float64)
     y_golden = graph.predict(x)
     project = fpga_gen.build(graph, board=board, out=out)
     y_csim = project.csim(x)
     y_cosim, cosim = project.cosim(x, report=True)
     report = project.report()
-    n = len(x)
     return {
-        "samples": n,
-        "accuracy_qkeras": float(np.mean(np.argmax(y_qkeras, axis=1) == data.y_test)),
-        "accuracy_golden": float(np.mean(np.argmax(y_golden, axis=1) == data.y_test)),
-        "golden_eq_qkeras": _equal_rows(y_golden, y_qkeras),
+        "model": name,
+        "samples": len(x),
+        "accuracy": float(np.mean(np.argmax(y_golden, axis=1) == data.y_test)),
         "csim_eq_golden": _equal_rows(y_csim, y_golden),
         "cosim_eq_golden": _equal_rows(y_cosim, y_golden),
-        "cycles_measured": cosim.latency_cycles,
-        "cycles_predicted": report["latency_cycles"],
-        "interval_measured": cosim.interval_cycles,
-        "interval_predicted": report["interval_cycles"],
+        "cycles": (cosim.latency_cycles, report["latency_cycles"]),
+        "interval": (cosim.interval_cycles, report["interval_cycles"]),
         "dsp": report["dsp"],
-        "dsp_available": report["dsp_available"],
-        "board": board,
-        "out": str(project.path),
+        "project": str(project.path),
     }
 
 
-def table(r: dict[str, Any]) -> str:
-    n = r["samples"]
-    rows = [
-        ("board", r["board"]),
-        ("test accuracy, QKeras", f"{r['accuracy_qkeras']:.4f}"),
-        ("test accuracy, golden", f"{r['accuracy_golden']:.4f}"),
-        ("golden == QKeras", f"{r['golden_eq_qkeras']} / {n}"),
-        ("csim == golden", f"{r['csim_eq_golden']} / {n}"),
-        ("cosim == golden", f"{r['cosim_eq_golden']} / {n}"),
-        ("latency cycles (cosim / schedule)", f"{r['cycles_measured']} / {r['cycles_predicted']}"),
-        ("interval cycles (cosim / schedule)", f"{r['interval_measured']} / {r['interval_predicted']}"),
-        ("DSPs used / available", f"{r['dsp']} / {r['dsp_available']}"),
-        ("project", r["out"]),
+def run(out: str | Path = "build/demo", board: str = "pynq-z2", variants: bool = True) -> dict[str, Any]:
+    """Train, convert, build and simulate the QKeras model (and its format variants)."""
+    import fpga_gen
+
+    data = digits()
+    model = train_mlp(data)
+    graph = fpga_gen.from_qkeras(model)
+    y_qkeras = model.predict(data.x_test, verbose=0).astype(np.float64)
+    root = Path(out)
+    first = _measure("fixed-point (QKeras quantized_bits)", graph, data, root, board)
+    first["accuracy_qkeras"] = float(np.mean(np.argmax(y_qkeras, axis=1) == data.y_test))
+    first["golden_eq_qkeras"] = _equal_rows(graph.predict(data.x_test), y_qkeras)
+    rows = [first]
+    for variant in VARIANTS if variants else ():
+        quantized = hand_quantized(model, variant, data.x_train)
+        rows.append(_measure(variant.name, quantized, data, root / "variants" / quantized.name, board))
+    spec = fpga_gen.boards.load(board)
+    return {"board": f"{spec.name} ({spec.part}, {spec.dsp} {spec.dsp_kind})", "rows": rows}
+
+
+def table(result: dict[str, Any]) -> str:
+    first = result["rows"][0]
+    n = first["samples"]
+    lines = [
+        f"board: {result['board']}",
+        f"QKeras test accuracy {first['accuracy_qkeras']:.4f}; golden == QKeras on {first['golden_eq_qkeras']} / {n}",
+        "",
     ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    header = ("model", "accuracy", "csim==golden", "cosim==golden", "latency cosim/sched", "II cosim/sched", "DSP")
+    body = [
+        (
+            r["model"],
+            f"{r['accuracy']:.4f}",
+            f"{r['csim_eq_golden']}/{n}",
+            f"{r['cosim_eq_golden']}/{n}",
+            "{}/{}".format(*r["cycles"]),
+            "{}/{}".format(*r["interval"]),
+            str(r["dsp"]),
+        )
+        for r in result["rows"]
+    ]
+    widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
+    for row in (header, *body):
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    lines += ["", f"HLS project (Vitis HLS): {first['project']}/hls"]
+    return "\n".join(lines)
 
 
-def all_exact(r: dict[str, Any]) -> bool:
-    n = r["samples"]
-    counts = (r["golden_eq_qkeras"], r["csim_eq_golden"], r["cosim_eq_golden"])
-    cycles_ok = (r["cycles_measured"], r["interval_measured"]) == (r["cycles_predicted"], r["interval_predicted"])
-    return all(c == n for c in counts) and cycles_ok
+def all_exact(result: dict[str, Any]) -> bool:
+    rows = result["rows"]
+    n = rows[0]["samples"]
+    exact = all(r["csim_eq_golden"] == r["cosim_eq_golden"] == n for r in rows)
+    cycles = all(r["cycles"][0] == r["cycles"][1] and r["interval"][0] == r["interval"][1] for r in rows)
+    return exact and cycles and rows[0]["golden_eq_qkeras"] == n

@@ -28,7 +28,7 @@ from fpga_gen.errors import FpgaGenError, GraphError
 from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.golden import quantize_inputs
 from fpga_gen.ir import Dense, Graph, load
-from fpga_gen.passes import FoldConfig, lower
+from fpga_gen.passes import FoldConfig, dsp_count, lower
 
 PROJECT_FILE = "project.json"
 
@@ -81,7 +81,7 @@ class Project:
                     "pe": layer.fold.pe,
                     "simd": layer.fold.simd,
                     "cycles": (layer.n_in // layer.fold.simd) * (layer.n_out // layer.fold.pe),
-                    "dsp": layer.fold.pe * layer.fold.simd,
+                    "dsp": dsp_count(layer, layer.fold),
                 }
             entry["output"] = str(layer.output.format)
             layers.append(entry)

@@ -9,7 +9,7 @@ from graphs import random_inputs
 from fpga_gen.errors import ResourceError
 from fpga_gen.ir import Activation, Dense
 from fpga_gen.ir.builder import GraphBuilder
-from fpga_gen.passes import FoldConfig, fold, fuse_activations
+from fpga_gen.passes import FoldConfig, dsp_count, fold, fuse_activations
 
 
 def _unfused(seed: int = 0):  # type: ignore[no-untyped-def]
@@ -66,3 +66,13 @@ def test_fusion_chains_through_every_hidden_layer() -> None:
     fused = fuse_activations(b.build())
     assert [l.kind for l in fused.layers] == ["Input", "Dense", "Dense", "Dense", "Output"]
     assert all(l.activation == "relu" for l in fused.layers if isinstance(l, Dense))
+
+
+def test_ternary_layers_cost_no_dsp_and_respect_the_lane_budget() -> None:
+    b = GraphBuilder("g", (32,), "fixed<8,3>")
+    b.dense(np.random.default_rng(0).uniform(-1, 1, (32, 16)), "ternary<0.5>")
+    b.dense(np.random.default_rng(1).uniform(-1, 1, (16, 4)), "fixed<6,1>")
+    graph = fold(b.build(), FoldConfig(max_dsp=4, max_lanes=40))
+    tern, fixed = (l for l in graph.layers if isinstance(l, Dense))
+    assert dsp_count(tern, tern.fold) == 0 and dsp_count(fixed, fixed.fold) <= 4  # type: ignore[arg-type]
+    assert tern.fold.pe * tern.fold.simd + fixed.fold.pe * fixed.fold.simd <= 40  # type: ignore[union-attr]

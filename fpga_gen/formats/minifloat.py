@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -116,6 +116,18 @@ class MiniFloat(Format):
     @property
     def min_normal(self) -> float:
         return float(np.ldexp(1.0, self.emin))
+
+    def covering(self, max_abs: float) -> MiniFloat:
+        """The same format with the bias that puts ``max_abs`` in its top binade.
+
+        A minifloat's bias is its power-of-two scale: this is per-tensor scaling that
+        keeps the most resolution while ``max_abs`` stays representable without
+        saturating.
+        """
+        if not np.isfinite(max_abs) or max_abs <= 0:
+            raise FormatError(f"covering() needs a positive finite range, got {max_abs!r}")
+        shift = int(np.floor(np.log2(self.max_value / max_abs)))
+        return replace(self, bias=self.bias + shift)
 
     # -- casts -------------------------------------------------------------------------------
     def quantize(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]:

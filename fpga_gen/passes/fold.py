@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from fpga_gen.errors import ResourceError
+from fpga_gen.formats import Binary, Ternary
 from fpga_gen.ir import Dense, Fold, Graph, Layer
 
 
@@ -19,17 +20,21 @@ class FoldConfig:
     ``max_simd``: longest DSP cascade. A cascade runs up one DSP column; 16 keeps it
     inside the 20 DSP48E1 slices a 7-series clock region has per column (UG479), so
     placement and timing stay local.
+
+    ``max_lanes``: PE x SIMD lanes over all layers. Multiplier-free (ternary/binary)
+    layers cost no DSP, so this bounds their adder trees and every layer's input fabric.
     """
 
     max_dsp: int
     target_cycles: int | None = None
     max_simd: int = 16
+    max_lanes: int = 512
 
     def __post_init__(self) -> None:
-        if self.max_dsp < 1 or self.max_simd < 1 or (self.target_cycles is not None and self.target_cycles < 1):
+        if min(self.max_dsp, self.max_simd, self.max_lanes, self.target_cycles or 1) < 1:
             raise ResourceError(
                 f"fold config max_dsp={self.max_dsp} target_cycles={self.target_cycles} "
-                f"max_simd={self.max_simd}: all must be >= 1"
+                f"max_simd={self.max_simd} max_lanes={self.max_lanes}: all must be >= 1"
             )
 
 
@@ -46,10 +51,15 @@ def _cycles(layer: Dense, f: Fold) -> int:
     return (layer.n_in // f.simd) * (layer.n_out // f.pe)
 
 
+def dsp_count(layer: Dense, fold: Fold) -> int:
+    """DSP slices of a folded layer: one per lane, none when the weights need no multiplier."""
+    return 0 if isinstance(layer.weight.format, Ternary | Binary) else fold.pe * fold.simd
+
+
 def _cheapest(layer: Dense, target: int, max_simd: int) -> Fold | None:
-    """Fewest DSPs meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
+    """Fewest DSPs, then lanes, meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
     ok = [f for f in fold_candidates(layer, max_simd) if _cycles(layer, f) <= target]
-    return min(ok, key=lambda f: (f.pe * f.simd, _cycles(layer, f), f.pe), default=None)
+    return min(ok, key=lambda f: (dsp_count(layer, f), f.pe * f.simd, _cycles(layer, f), f.pe), default=None)
 
 
 def fold(graph: Graph, config: FoldConfig) -> Graph:
@@ -63,10 +73,14 @@ def fold(graph: Graph, config: FoldConfig) -> Graph:
     for target in targets:
         choice = {l.name: _cheapest(l, target, config.max_simd) for l in dense}
         folds = {name: f for name, f in choice.items() if f is not None}
-        if len(folds) == len(dense) and sum(f.pe * f.simd for f in folds.values()) <= config.max_dsp:
+        if (
+            len(folds) == len(dense)
+            and sum(dsp_count(l, folds[l.name]) for l in dense) <= config.max_dsp
+            and sum(f.pe * f.simd for f in folds.values()) <= config.max_lanes
+        ):
             return graph.with_layers(tuple(_with_fold(l, folds) for l in graph.layers))
     raise ResourceError(
-        f"graph {graph.name}: no folding fits {config.max_dsp} DSPs"
+        f"graph {graph.name}: no folding fits {config.max_dsp} DSPs and {config.max_lanes} lanes"
         + (f" at {config.target_cycles} cycles per layer" if config.target_cycles else "")
         + f"; the slowest schedule (PE=SIMD=1 everywhere) needs {len(dense)} DSPs and "
         f"{max(l.n_in * l.n_out for l in dense)} cycles per layer: raise the cycle target "
