@@ -177,3 +177,21 @@ def test_cast_int_matches_quantize(n: int, frac: int) -> None:
     want = fmt.quantize([float(value)])[0]
     got = fmt.cast_int(np.array([n], dtype=object), frac)[0]
     assert Fraction(got, 2**fmt.frac) == Fraction(float(want))
+
+
+@pytest.mark.parametrize(
+    "name", ["e2m1", "e3m2", "e4m3", "e5m2", "e4m3fnuz", "minifloat<3,2,bias=-3>", "minifloat<2,0>"]
+)
+def test_cast_int_int64_path_equals_python_integers(name: str) -> None:
+    fmt = parse_format(name)
+    rng = np.random.default_rng(3)
+    n = np.concatenate(
+        [
+            rng.integers(-(2**20), 2**20, 5000),
+            rng.integers(-(2**61), 2**61, 1000),
+            np.arange(-3000, 3000),
+            [2**62 - 1, 0],
+        ]
+    ).astype(np.int64)
+    for frac in (-5, 0, 3, fmt.frac, fmt.frac + 7, 30):
+        assert np.array_equal(fmt.cast_int(n, frac), fmt.cast_int(n.astype(object), frac).astype(np.int64)), frac

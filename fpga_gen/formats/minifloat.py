@@ -190,11 +190,36 @@ class MiniFloat(Format):
         on overflow: inf and NaN have no integer mantissa.
         """
         arr = np.asarray(n)
+        if arr.dtype.kind == "i" and self.subnormals:
+            return self._round_int64(arr.astype(np.int64), frac)
         out = np.empty(arr.shape, dtype=object if arr.dtype == object else np.int64)
         flat = out.reshape(-1)
         for i, value in enumerate(arr.reshape(-1).tolist()):
             flat[i] = self._round_int(int(value), frac)
         return out
+
+    def _round_int64(self, n: npt.NDArray[np.int64], frac: int) -> npt.NDArray[np.int64]:
+        """``_round_int`` vectorized for int64 (|n| < 2**62) and formats with subnormals."""
+        mag = np.abs(n)
+        _, e = np.frexp(mag.astype(np.float64))
+        e = e.astype(np.int64)
+        e = np.where((mag > 0) & (mag < np.left_shift(1, np.maximum(e - 1, 0))), e - 1, e)  # float64 rounded up
+        drop = np.maximum(e - 1 - frac, self.emin) - self.mantissa_bits + frac
+        d = np.clip(drop, 1, 62)  # the shift amounts where rounding happens
+        q, rem, half = mag >> d, mag & ((1 << d) - 1), 1 << (d - 1)
+        q = q + ((rem > half) | ((rem == half) & (q & 1 == 1)))
+        mag = np.where(drop > 0, q << d, mag)
+        shift = self.frac - frac
+        if shift >= 0:
+            over = mag > (self.max_int >> shift)
+            mag = np.where(over, self.max_int, mag << shift)
+        else:
+            mag = mag >> -shift
+            over = mag > self.max_int
+            mag = np.where(over, self.max_int, mag)
+        if np.any(over) and not self.saturating:
+            raise FormatError(f"{self}: an accumulator value overflows a non-saturating format; use saturating=True")
+        return np.where(n < 0, -mag, mag)
 
     def _round_int(self, n: int, frac: int) -> int:
         mag = abs(n)
