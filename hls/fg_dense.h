@@ -1,8 +1,14 @@
 // fpga_gen HLS library: the folded dense (matrix-vector) engine.
 //
-// One sample: y = cast<result_t>(act(sum_i x_i * w_ji + b_j)). The products and the sum
-// are exact (accum_t is sized by fpga_gen so it can never overflow); the only rounding
-// is the final conversion into result_t with result_t's own rounding/overflow modes.
+// One sample: y = convert<result_t>(act(scale_j * sum_i x_i * w_ji + b_j)). The products
+// and the sums are exact (the sum and accumulator types are sized by fpga_gen so they
+// can never overflow); the only rounding is the final conversion into result_t, with
+// result_t's own rules (ap_fixed modes, or minifloat round to nearest even).
+//
+// Weights that multiply (fixed point, minifloat): each term is an exact product (for a
+// minifloat the significand product and an exponent shift) and there is no scale.
+// Ternary / binary weights: no multiplier, each term is +-x or 0 (fg_ternary.h), and
+// the sum is scaled once per output neuron by its channel's scale.
 //
 // Folding: PE output neurons and SIMD inputs are processed per cycle. The engine first
 // buffers the sample (n_in/in_pack beats), then loops over n_out/PE output folds and,
@@ -10,11 +16,15 @@
 // cycles plus the pipeline fill of each output fold.
 //
 // CONFIG_T fields (written by fpga_gen into parameters.h):
-//   typedef input_t          element type of the input tensor
-//   typedef result_t         element type of the output tensor
-//   typedef weight_t         weight format;  weight_store_t: its integer mantissas
-//   typedef bias_t           bias format;    bias_store_t: its integer mantissas (if biased)
-//   typedef accum_t          the exact accumulator
+//   typedef input_t          element type of the input tensor (ap_fixed or fg::minifloat)
+//   typedef result_t         element type of the output tensor (ap_fixed or fg::minifloat)
+//   typedef weight_t         weight type (ap_fixed, fg::minifloat, fg::ternary, fg::binary);
+//                            weight_store_t: its codes, fg::bits<weight_t>::type
+//   typedef bias_t           bias type; bias_store_t: its codes (if biased)
+//   typedef sum_t            the exact sum of the weighted inputs (accum_t when multiplying)
+//   typedef scale_t          fg::channel_scale<...> (ternary / binary only), with
+//   static const unsigned n_scales       1, or n_out for per-channel scales
+//   typedef accum_t          the exact accumulator: scaled sum plus bias
 //   static const unsigned n_in, n_out, pe, simd
 //   static const unsigned in_pack        elements per input beat (the producer's width)
 //   static const unsigned buf_factor     lcm(simd, in_pack): input buffer banks
@@ -23,41 +33,62 @@
 #ifndef FG_DENSE_H_
 #define FG_DENSE_H_
 
+#include "fg_minifloat.h"
+#include "fg_ternary.h"
 #include "fg_types.h"
 #include "hls_stream.h"
 
 namespace fg {
 
 struct no_bias {};
+struct no_scale {};
 
+// The exact bias of output j added to a; no_bias: a itself.
 template <class CONFIG_T>
-inline typename CONFIG_T::accum_t initial_acc(const typename CONFIG_T::bias_store_t *biases, unsigned j) {
+inline typename CONFIG_T::accum_t add_bias(const typename CONFIG_T::accum_t &a,
+                                           const typename CONFIG_T::bias_store_t *biases, unsigned j) {
 #pragma HLS INLINE
     // The bias sits on a grid no finer than the accumulator's, so this is exact.
-    return typename CONFIG_T::accum_t(from_bits<typename CONFIG_T::bias_t>(biases[j]));
+    return typename CONFIG_T::accum_t(a + exact(from_bits<typename CONFIG_T::bias_t>(biases[j])));
 }
 
 template <class CONFIG_T>
-inline typename CONFIG_T::accum_t initial_acc(no_bias, unsigned) {
+inline typename CONFIG_T::accum_t add_bias(const typename CONFIG_T::accum_t &a, no_bias, unsigned) {
 #pragma HLS INLINE
-    return typename CONFIG_T::accum_t(0);
+    return a;
 }
 
-template <class CONFIG_T, class bias_arg_T>
+// The sum of output j times its channel's scale; no_scale (multiplying weights): the sum.
+template <class CONFIG_T>
+inline typename CONFIG_T::accum_t apply_scale(const typename CONFIG_T::sum_t &sum,
+                                              const typename CONFIG_T::scale_t *scales, unsigned j) {
+#pragma HLS INLINE
+    return scale<typename CONFIG_T::accum_t>(sum, scales[CONFIG_T::n_scales == 1 ? 0 : j]);
+}
+
+template <class CONFIG_T>
+inline typename CONFIG_T::accum_t apply_scale(const typename CONFIG_T::sum_t &sum, no_scale, unsigned) {
+#pragma HLS INLINE
+    return sum;
+}
+
+template <class CONFIG_T, class bias_arg_T, class scale_arg_T>
 void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
                   hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
                   const typename CONFIG_T::weight_store_t weights[CONFIG_T::n_out][CONFIG_T::n_in],
-                  bias_arg_T biases) {
+                  bias_arg_T biases, scale_arg_T scales) {
 #pragma HLS INLINE
     typedef typename CONFIG_T::input_t input_t;
     typedef typename CONFIG_T::weight_t weight_t;
+    typedef typename CONFIG_T::sum_t sum_t;
     typedef typename CONFIG_T::accum_t accum_t;
     const unsigned pe = CONFIG_T::pe;
     const unsigned simd = CONFIG_T::simd;
     const unsigned in_pack = CONFIG_T::in_pack;
     const unsigned buf_factor = CONFIG_T::buf_factor;
 
-    // The whole input vector is reused by every output fold.
+    // The whole input vector is reused by every output fold (kept as codes: minifloats
+    // are decoded where they are used).
     input_t buf[CONFIG_T::n_in];
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor
 
@@ -73,11 +104,11 @@ ReadInput:
 
 OutputFold:
     for (unsigned nf = 0; nf < CONFIG_T::n_out / pe; nf++) {
-        accum_t acc[CONFIG_T::pe];
+        sum_t acc[CONFIG_T::pe];
 #pragma HLS ARRAY_PARTITION variable=acc complete
         for (unsigned p = 0; p < pe; p++) {
 #pragma HLS UNROLL
-            acc[p] = initial_acc<CONFIG_T>(biases, nf * pe + p);
+            acc[p] = 0;
         }
     InputFold:
         for (unsigned sf = 0; sf < CONFIG_T::n_in / simd; sf++) {
@@ -88,16 +119,17 @@ OutputFold:
 #pragma HLS UNROLL
                     const unsigned j = nf * pe + p;
                     const unsigned i = sf * simd + s;
-                    // Full-precision product, exact add into the exact accumulator.
-                    acc[p] += buf[i] * from_bits<weight_t>(weights[j][i]);
+                    // Exact term (product, or +-x for sign weights), exact add.
+                    mac(acc[p], buf[i], from_bits<weight_t>(weights[j][i]));
                 }
             }
         }
         vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
         for (unsigned p = 0; p < pe; p++) {
 #pragma HLS UNROLL
-            const accum_t a = CONFIG_T::relu ? relu(acc[p]) : acc[p];
-            res[p] = typename CONFIG_T::result_t(a);  // the layer's one rounding
+            const unsigned j = nf * pe + p;
+            const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[p], scales, j), biases, j);
+            res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the layer's one rounding
         }
         out.write(res);
     }
@@ -105,6 +137,7 @@ OutputFold:
 
 // Weights are laid out [n_out][n_in]; the cyclic partitions make bank (p, s) hold rows
 // j = p mod PE and columns i = s mod SIMD: PE x SIMD ROMs of depth (n_out/PE)*(n_in/SIMD).
+// Weights that multiply (fixed point, minifloat), with and without bias:
 template <class CONFIG_T>
 void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
            hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
@@ -115,7 +148,7 @@ void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
 #pragma HLS ARRAY_PARTITION variable=biases cyclic factor=pe
-    dense_engine<CONFIG_T>(in, out, weights, biases);
+    dense_engine<CONFIG_T>(in, out, weights, biases, no_scale());
 }
 
 template <class CONFIG_T>
@@ -126,7 +159,36 @@ void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
     const unsigned simd = CONFIG_T::simd;
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
-    dense_engine<CONFIG_T>(in, out, weights, no_bias());
+    dense_engine<CONFIG_T>(in, out, weights, no_bias(), no_scale());
+}
+
+// Ternary / binary weights: their scales (n_scales of them) come right after them.
+template <class CONFIG_T>
+void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
+           hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
+           const typename CONFIG_T::weight_store_t weights[CONFIG_T::n_out][CONFIG_T::n_in],
+           const typename CONFIG_T::scale_t scales[CONFIG_T::n_scales],
+           const typename CONFIG_T::bias_store_t biases[CONFIG_T::n_out]) {
+    const unsigned pe = CONFIG_T::pe;
+    const unsigned simd = CONFIG_T::simd;
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_PARTITION variable=scales cyclic factor=pe
+#pragma HLS ARRAY_PARTITION variable=biases cyclic factor=pe
+    dense_engine<CONFIG_T>(in, out, weights, biases, scales);
+}
+
+template <class CONFIG_T>
+void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
+           hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
+           const typename CONFIG_T::weight_store_t weights[CONFIG_T::n_out][CONFIG_T::n_in],
+           const typename CONFIG_T::scale_t scales[CONFIG_T::n_scales]) {
+    const unsigned pe = CONFIG_T::pe;
+    const unsigned simd = CONFIG_T::simd;
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
+#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_PARTITION variable=scales cyclic factor=pe
+    dense_engine<CONFIG_T>(in, out, weights, no_bias(), scales);
 }
 
 }  // namespace fg

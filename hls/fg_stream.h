@@ -1,18 +1,20 @@
 // fpga_gen HLS library: the AXI4-Stream edge of a generated accelerator.
 //
 // A sample of n elements crosses the AXI4-Stream port as n/pack beats; each beat's TDATA
-// holds pack element bit patterns, element k at bits [k*W, k*W+W), the rest zero. The host
-// marks the final beat of a batch with TLAST; the accelerator repeats it on the final
-// beat of that sample's result, so a DMA transfer of a whole batch ends cleanly.
+// holds pack element codes (fg::bits: fixed-point mantissas, minifloat bit patterns),
+// element k at bits [k*W, k*W+W), the rest zero. The host marks the final beat of a
+// batch with TLAST; the accelerator repeats it on the final beat of that sample's
+// result, so a DMA transfer of a whole batch ends cleanly.
 //
 // CONFIG_T fields:
 //   typedef elem_t                 element type (the Input / Output tensor format)
 //   static const unsigned n        elements per sample
 //   static const unsigned pack     elements per beat
-//   static const unsigned beat_bits TDATA width: pack * elem_t::width rounded up to bytes
+//   static const unsigned beat_bits TDATA width: pack * bits<elem_t>::width rounded up to bytes
 #ifndef FG_STREAM_H_
 #define FG_STREAM_H_
 
+#include "fg_minifloat.h"
 #include "fg_types.h"
 #include "hls_stream.h"
 
@@ -57,7 +59,7 @@ void axis_to_stream(hls::stream<typename axis_beat<CONFIG_T>::type> &in,
                     hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &out,
                     hls::stream<bool> &last) {
     typedef typename CONFIG_T::elem_t elem_t;
-    const int w = elem_t::width;
+    const int w = bits<elem_t>::width;
     bool is_last = false;
 Beats:
     for (unsigned b = 0; b < CONFIG_T::n / CONFIG_T::pack; b++) {
@@ -66,7 +68,7 @@ Beats:
         vec<elem_t, CONFIG_T::pack> v;
         for (unsigned k = 0; k < CONFIG_T::pack; k++) {
 #pragma HLS UNROLL
-            v[k].range() = word.data.range(k * w + w - 1, k * w);
+            v[k] = from_bits<elem_t>(word.data.range(k * w + w - 1, k * w));
         }
         out.write(v);
         is_last = word.last == 1;
@@ -79,7 +81,7 @@ template <class CONFIG_T>
 void stream_to_axis(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &in,
                     hls::stream<typename axis_beat<CONFIG_T>::type> &out, hls::stream<bool> &last) {
     typedef typename CONFIG_T::elem_t elem_t;
-    const int w = elem_t::width;
+    const int w = bits<elem_t>::width;
     const unsigned beats = CONFIG_T::n / CONFIG_T::pack;
     const bool sample_last = last.read();
 Beats:
@@ -90,7 +92,7 @@ Beats:
         word.data = 0;
         for (unsigned k = 0; k < CONFIG_T::pack; k++) {
 #pragma HLS UNROLL
-            word.data.range(k * w + w - 1, k * w) = v[k].range();
+            word.data.range(k * w + w - 1, k * w) = to_bits(v[k]);
         }
         word.keep = -1;
         word.strb = -1;

@@ -1,8 +1,9 @@
 // fpga_gen HLS library: testbench helpers (C simulation only, never synthesized).
 //
 // Samples travel as text: a header line "<samples> <elements>" then one line of decimal
-// integer mantissas per sample (value = mantissa * 2^-frac). Decimal text keeps every width
-// exact, including accumulators far beyond 64 bits.
+// codes per sample: each element's bit pattern (fg::bits) read as an unsigned integer.
+// fpga_gen converts them to and from exact values on the host. Decimal text keeps every
+// width exact, including accumulators far beyond 64 bits.
 #ifndef FG_TB_IO_H_
 #define FG_TB_IO_H_
 
@@ -14,14 +15,20 @@
 
 namespace fg {
 
+// The code of a T as an unsigned integer.
 template <class T>
-T parse_mantissa(const std::string &token) {
-    return from_bits<T>(typename mantissa<T>::type(token.c_str(), 10));
+struct code {
+    typedef ap_uint<bits<T>::width> type;
+};
+
+template <class T>
+typename code<T>::type parse_code(const std::string &token) {
+    return typename code<T>::type(token.c_str(), 10);
 }
 
 template <class T>
-std::string format_mantissa(const T &v) {
-    return to_bits(v).to_string(10);
+typename code<T>::type to_code(const T &v) {
+    return typename code<T>::type(to_bits(v));
 }
 
 // A whitespace-separated matrix file whose header must announce `cols` columns.
@@ -55,13 +62,13 @@ class matrix_reader {
 template <class CONFIG_T>
 void write_sample(matrix_reader &reader, hls::stream<typename axis_beat<CONFIG_T>::type> &out, bool last) {
     typedef typename CONFIG_T::elem_t elem_t;
-    const int w = elem_t::width;
+    const int w = bits<elem_t>::width;
     const unsigned beats = CONFIG_T::n / CONFIG_T::pack;
     for (unsigned b = 0; b < beats; b++) {
         typename axis_beat<CONFIG_T>::type word;
         word.data = 0;
         for (unsigned k = 0; k < CONFIG_T::pack; k++) {
-            word.data.range(k * w + w - 1, k * w) = parse_mantissa<elem_t>(reader.next()).range();
+            word.data.range(k * w + w - 1, k * w) = parse_code<elem_t>(reader.next());
         }
         word.keep = -1;
         word.strb = -1;
@@ -74,7 +81,8 @@ void write_sample(matrix_reader &reader, hls::stream<typename axis_beat<CONFIG_T
 // final beat, and throws if TLAST shows up anywhere else.
 template <class CONFIG_T>
 bool read_sample(hls::stream<typename axis_beat<CONFIG_T>::type> &in, typename CONFIG_T::elem_t values[CONFIG_T::n]) {
-    const int w = CONFIG_T::elem_t::width;
+    typedef typename CONFIG_T::elem_t elem_t;
+    const int w = bits<elem_t>::width;
     const unsigned beats = CONFIG_T::n / CONFIG_T::pack;
     bool last = false;
     for (unsigned b = 0; b < beats; b++) {
@@ -83,7 +91,7 @@ bool read_sample(hls::stream<typename axis_beat<CONFIG_T>::type> &in, typename C
         }
         typename axis_beat<CONFIG_T>::type word = in.read();
         for (unsigned k = 0; k < CONFIG_T::pack; k++) {
-            values[b * CONFIG_T::pack + k].range() = word.data.range(k * w + w - 1, k * w);
+            values[b * CONFIG_T::pack + k] = from_bits<elem_t>(word.data.range(k * w + w - 1, k * w));
         }
         if (word.last == 1 && b != beats - 1) {
             throw std::runtime_error("TLAST set before the final beat of a sample");

@@ -157,8 +157,8 @@ def test_project_tree_is_complete_for_vitis(designs: dict[str, Design]) -> None:
         "firmware/fg/fg_stream.h",
         "firmware/fg/fg_types.h",
         f"tb/{top}_tb.cpp",
-        "tb_data/input_mantissas.txt",
-        "tb_data/expected_mantissas.txt",
+        "tb_data/input_codes.txt",
+        "tb_data/expected_codes.txt",
     ]
     expected += [f"firmware/weights/{l.name}_{s}.h" for l in d.graph.layers if isinstance(l, Dense) for s in "wb"]
     for rel in expected:
@@ -191,7 +191,7 @@ def test_testbench_checks_the_golden_stimulus(designs: dict[str, Design], tmp_pa
     """What Vitis csim_design/cosim_design run: tb_data inputs against the golden outputs."""
     d = designs["activations"]
     data = d.path / "tb_data"
-    args = [str(data / "input_mantissas.txt"), str(tmp_path / "out.txt"), str(data / "expected_mantissas.txt")]
+    args = [str(data / "input_codes.txt"), str(tmp_path / "out.txt"), str(data / "expected_codes.txt")]
     run = subprocess.run([str(build_csim(d.path)), *args], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 outputs differ" in run.stdout

@@ -76,3 +76,9 @@ def test_ternary_layers_cost_no_dsp_and_respect_the_lane_budget() -> None:
     tern, fixed = (l for l in graph.layers if isinstance(l, Dense))
     assert dsp_count(tern, tern.fold) == 0 and dsp_count(fixed, fixed.fold) <= 4  # type: ignore[arg-type]
     assert tern.fold.pe * tern.fold.simd + fixed.fold.pe * fixed.fold.simd <= 40  # type: ignore[union-attr]
+
+
+def test_fusion_after_a_minifloat_input() -> None:
+    b = GraphBuilder("g", (4,), "e4m3").dense(np.full((4, 3), 0.5), "e2m1").activation("relu", "e3m2")
+    fused = fuse_activations(b.build())
+    assert [l.kind for l in fused.layers] == ["Input", "Dense", "Output"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fpga_gen.formats import FixedPoint
 from fpga_gen.ir import Activation, Dense, Graph, Layer
 
 
@@ -41,4 +40,4 @@ def fuse_activations(graph: Graph) -> Graph:
 
 def _is_exact(dense: Dense, earlier: list[Layer]) -> bool:
     fmt = next(l.output.format for l in earlier if l.name == dense.inputs[0])
-    return isinstance(fmt, FixedPoint) and dense.output.format == dense.accumulator(fmt)
+    return dense.output.format == dense.accumulator(fmt)

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 
 from fpga_gen.errors import GraphError
-from fpga_gen.formats import FixedPoint
 
 # ISO C++20 keywords and alternative operator tokens: none may be a generated identifier.
 # fmt: off
@@ -72,8 +71,3 @@ def int_literal(value: int) -> str:
     if value == -(1 << 63):
         return "(-9223372036854775807LL - 1)"  # 9223372036854775808LL itself does not exist
     return f"{value}LL" if value < 1 << 63 else f"{value}ULL"
-
-
-def mantissa_type(fmt: FixedPoint) -> str:
-    """The ap_int type that stores the integer mantissas of ``fmt`` bit for bit."""
-    return f"{'ap_int' if fmt.signed else 'ap_uint'}<{fmt.width}>"

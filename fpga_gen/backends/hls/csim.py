@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fpga_gen.backends.hls.codes import codes_to_ints, ints_to_codes
 from fpga_gen.backends.hls.textio import read_matrix, write_matrix
-from fpga_gen.backends.hls.writer import MANIFEST
+from fpga_gen.backends.hls.writer import MANIFEST, MANIFEST_SCHEMA
 from fpga_gen.errors import FormatError, GraphError, ToolError
+from fpga_gen.formats import parse_format
 from fpga_gen.toolpaths import ap_types_include
 
 CXX = "g++"
@@ -55,10 +57,12 @@ def build_csim(project_dir: Path) -> Path:
 
 
 def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
-    """Run a batch of Input mantissas through the project's C simulation; return Output mantissas.
+    """Run a batch of Input integers through the project's C simulation; return Output integers.
 
-    ``x_ints`` has shape ``(batch, *input shape)``. The result has shape ``(batch, *output
-    shape)``, dtype int64, or object (Python ints) when the output is wider than 62 bits.
+    Integers are on the grid of ``exact_fixed(format)`` of the Input / Output format (what
+    the golden model computes with); the testbench exchanges the formats' codes, converted
+    here. ``x_ints`` has shape ``(batch, *input shape)``. The result has shape ``(batch,
+    *output shape)``, dtype int64, or object (Python ints) when wider than 62 bits.
     """
     project_dir = Path(project_dir)
     manifest = _manifest(project_dir)
@@ -69,16 +73,20 @@ def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
     n_out = int(np.prod(spec_out["shape"]))
     with tempfile.TemporaryDirectory(prefix="fpga_gen_csim_") as tmp:
         in_path, out_path = Path(tmp) / "input.txt", Path(tmp) / "output.txt"
-        write_matrix(in_path, x, n_in)
+        write_matrix(in_path, ints_to_codes(parse_format(spec_in["format"]), x), n_in)
         run = subprocess.run([str(binary), str(in_path), str(out_path)], capture_output=True, text=True, check=False)
         if run.returncode != 0:
             raise ToolError(
                 f"C simulation of {project_dir} failed (exit status {run.returncode}):\n"
                 + _tail(run.stdout + run.stderr)
             )
-        y = read_matrix(out_path, spec_out["width"])
-    if y.shape != (len(x), n_out):
-        raise ToolError(f"C simulation of {project_dir} returned {y.shape} values, expected {(len(x), n_out)}")
+        codes = read_matrix(out_path, spec_out["bits"])
+    if codes.shape != (len(x), n_out):
+        raise ToolError(f"C simulation of {project_dir} returned {codes.shape} values, expected {(len(x), n_out)}")
+    try:
+        y = codes_to_ints(parse_format(spec_out["format"]), codes)
+    except FormatError as exc:
+        raise ToolError(f"C simulation of {project_dir} returned outputs with no exact value: {exc}") from exc
     return y.reshape(len(x), *spec_out["shape"])
 
 
@@ -90,6 +98,11 @@ def _manifest(project_dir: Path) -> dict[str, Any]:
             f"{project_dir} is not an HLS project written by fpga_gen ({MANIFEST} unreadable: {exc}); "
             "write it with write_hls first"
         ) from exc
+    if manifest.get("schema") != MANIFEST_SCHEMA:
+        raise GraphError(
+            f"{project_dir} was written by another version of fpga_gen (manifest schema "
+            f"{manifest.get('schema')!r}, expected {MANIFEST_SCHEMA}); write it again with write_hls"
+        )
     return manifest
 
 
@@ -102,14 +115,14 @@ def _check_inputs(x: npt.NDArray[Any], spec: dict[str, Any]) -> npt.NDArray[Any]
         )
     if x.dtype.kind not in "iuO" or (x.dtype.kind == "O" and not all(_is_int(v) for v in x.flat)):
         raise FormatError(
-            f"csim takes integer mantissas of {spec['format']}, got dtype {x.dtype}; quantize the inputs first"
+            f"csim takes integers on the grid of {spec['format']}, got dtype {x.dtype}; quantize the inputs first"
         )
     if x.size:
         flat = x.ravel().tolist()
         lo, hi = min(flat), max(flat)
         if lo < spec["min_int"] or hi > spec["max_int"]:
             raise FormatError(
-                f"csim input mantissas span [{lo}, {hi}], outside [{spec['min_int']}, {spec['max_int']}] "
+                f"csim input integers span [{lo}, {hi}], outside [{spec['min_int']}, {spec['max_int']}] "
                 f"of {spec['layer']} format {spec['format']}"
             )
     return x

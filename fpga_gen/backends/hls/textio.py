@@ -1,7 +1,7 @@
-"""The testbench's text format for integer mantissas.
+"""The testbench's text format for element codes (bit patterns read as unsigned integers).
 
 A header line ``<samples> <values per sample>``, then one sample per line of decimal
-integers. Decimal text is exact for every width, including accumulators beyond 64 bits.
+integers. Decimal text is exact for every width, including formats beyond 64 bits.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def write_matrix(path: Path, ints: npt.NDArray[Any], per_sample: int) -> None:
 
 
 def read_matrix(path: Path, width: int) -> npt.NDArray[Any]:
-    """(samples, values per sample) mantissas: int64 up to ``INT64_MAX_WIDTH`` bits, else Python ints."""
+    """(samples, values per sample) codes: int64 up to ``INT64_MAX_WIDTH`` bits, else Python ints."""
     tokens = path.read_text().split()
     try:
         samples, per_sample = int(tokens[0]), int(tokens[1])
@@ -37,4 +37,4 @@ def read_matrix(path: Path, width: int) -> npt.NDArray[Any]:
         out[:] = [int(v) for v in values]
         return out.reshape(samples, per_sample)
     except (IndexError, ValueError) as exc:
-        raise ToolError(f"{path}: not a mantissa matrix written by the testbench ({exc})") from exc
+        raise ToolError(f"{path}: not a code matrix written by the testbench ({exc})") from exc

@@ -9,10 +9,14 @@ Project layout (``out``)::
     fpga_gen_hls.json              manifest read back by run_csim (top name, I/O formats)
     firmware/<top>.cpp, <top>.h    the top function: AXI4-Stream in/out, one dataflow process per layer
     firmware/parameters.h          typedefs and one config struct per layer
-    firmware/weights/<layer>_w.h   weight mantissas ([n_out][n_in]); <layer>_b.h the bias
+    firmware/weights/<layer>_w.h   weight codes ([n_out][n_in]); <layer>_b.h the bias,
+                                   <layer>_s.h the scales of ternary / binary weights
     firmware/fg/*.h                copy of the kernel library (hls/)
     tb/<top>_tb.cpp                C simulation testbench (whole batch in one process)
-    tb_data/                       a stimulus and the golden model's expected outputs
+    tb_data/                       a stimulus and the golden model's expected outputs (codes)
+
+Tensors (the Input, every layer's output) are fixed point or minifloat; weights may also
+be ternary or binary. Constants and stream lanes hold the formats' codes (bit patterns).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import random
 import re
 import shutil
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +36,18 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.backends.hls import cpp
+from fpga_gen.backends.hls.codes import StreamFormat, ints_to_codes
 from fpga_gen.backends.hls.textio import write_matrix
 from fpga_gen.errors import BoardError, FpgaGenError, GraphError, UnsupportedLayerError
-from fpga_gen.formats import FixedPoint
+from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.fixed import INT64_MAX_WIDTH, MAX_WIDTH
+from fpga_gen.formats.sizing import exact_fixed, fit_range, int_range
 from fpga_gen.golden import evaluate_ints
 from fpga_gen.ir import Activation, Dense, Graph, Input, Layer, Output
 from fpga_gen.toolpaths import package_dir
 
 MANIFEST = "fpga_gen_hls.json"
+MANIFEST_SCHEMA = 2  # 2: streams and tb_data carry codes, not mantissas
 DEFAULT_TOP = "fpga_gen_top"
 STIMULUS_SAMPLES = 16
 _GENERATED_DIRS = ("firmware", "tb", "tb_data")
@@ -53,7 +61,7 @@ class _Io:
 
     layer: str
     elem: str
-    fmt: FixedPoint
+    fmt: StreamFormat
     shape: tuple[int, ...]
     pack: int
 
@@ -63,7 +71,7 @@ class _Io:
 
     @property
     def beat_bits(self) -> int:
-        return -(-self.pack * self.fmt.width // 8) * 8  # TDATA is a whole number of bytes
+        return -(-self.pack * self.fmt.bits // 8) * 8  # TDATA is a whole number of bytes
 
     def context(self, stream: str) -> dict[str, Any]:
         return {
@@ -77,15 +85,14 @@ class _Io:
         }
 
     def manifest(self) -> dict[str, Any]:
-        f = self.fmt
+        lo, hi, _ = int_range(self.fmt)
         return {
             "layer": self.layer,
             "shape": list(self.shape),
-            "format": str(f),
-            "width": f.width,
-            "signed": f.signed,
-            "min_int": f.min_int,
-            "max_int": f.max_int,
+            "format": str(self.fmt),
+            "bits": self.fmt.bits,  # of one code
+            "min_int": lo,  # on the grid of exact_fixed(format)
+            "max_int": hi,
             "pack": self.pack,
             "beat_bits": self.beat_bits,
         }
@@ -97,7 +104,7 @@ def write_hls(graph: Graph, *, part: str, clock_mhz: float, out: Path) -> Path:
     ``part`` is the FPGA part (``set_part``), ``clock_mhz`` the target clock. The top
     function is named after the graph, or ``fpga_gen_top`` when the graph's name is not a
     usable C++ identifier. Raises ``GraphError`` / ``UnsupportedLayerError`` for graphs the
-    backend cannot express (unscheduled or branching graphs, non-fixed-point formats,
+    backend cannot express (unscheduled or branching graphs, ternary / binary tensors,
     names that clash in C++) and ``BoardError`` for a malformed part or clock.
     """
     out = Path(out)
@@ -135,10 +142,16 @@ def write_hls(graph: Graph, *, part: str, clock_mhz: float, out: Path) -> Path:
         target.write_text(text)
     shutil.copytree(package_dir("hls"), out / "firmware" / "fg", dirs_exist_ok=True)
     (out / "tb_data").mkdir()
-    write_matrix(out / "tb_data" / "input_mantissas.txt", x, graph.input.output.size)
-    write_matrix(out / "tb_data" / "expected_mantissas.txt", expected, graph.output.output.size)
+    write_matrix(
+        out / "tb_data" / "input_codes.txt", ints_to_codes(graph.input.output.format, x), graph.input.output.size
+    )
+    write_matrix(
+        out / "tb_data" / "expected_codes.txt",
+        ints_to_codes(graph.output.output.format, expected),
+        graph.output.output.size,
+    )
     manifest = {
-        "schema": 1,
+        "schema": MANIFEST_SCHEMA,
         "graph": graph.name,
         "top": top,
         "input": context["manifest_in"],
@@ -170,11 +183,11 @@ def _prepare(out: Path) -> None:
 # -- planning ---------------------------------------------------------------------------------
 
 
-def _fixed(layer: Layer, fmt: object, what: str) -> FixedPoint:
-    if not isinstance(fmt, FixedPoint):
+def _element(layer: Layer, fmt: Format, what: str) -> StreamFormat:
+    if not isinstance(fmt, FixedPoint | MiniFloat):
         raise UnsupportedLayerError(
-            f"layer {layer.name}: {what} format {fmt} is not fixed-point; the HLS backend "
-            "supports FixedPoint tensors only"
+            f"layer {layer.name}: {what} format {fmt} cannot be a tensor or bias format of the HLS "
+            "backend: use fixed point or minifloat (ternary and binary are weight formats only)"
         )
     return fmt
 
@@ -220,7 +233,7 @@ def _plan(graph: Graph) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if isinstance(layer, Output):
             owners.append((f"config_{layer.name}", layer.name))
             continue
-        fmt = _fixed(layer, layer.output.format, "output")
+        fmt = _element(layer, layer.output.format, "output")
         if isinstance(layer, Input):
             owners.append((f"config_{layer.name}", layer.name))
         elif isinstance(layer, Dense):
@@ -263,9 +276,9 @@ def _plan(graph: Graph) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     last = graph.output
     src = last.inputs[0]
     io_in = _Io(
-        first.name, first.name, _fixed(first, first.output.format, "input"), first.output.shape, packs[first.name]
+        first.name, first.name, _element(first, first.output.format, "input"), first.output.shape, packs[first.name]
     )
-    io_out = _Io(last.name, src, _fixed(last, last.output.format, "output"), last.output.shape, packs[src])
+    io_out = _Io(last.name, src, _element(last, last.output.format, "output"), last.output.shape, packs[src])
     for io, layer in ((io_in, first), (io_out, last)):
         if io.beat_bits > MAX_WIDTH:
             raise UnsupportedLayerError(
@@ -305,8 +318,8 @@ def _dense(layer: Dense, graph: Graph, ns: str, in_pack: int) -> tuple[dict[str,
             f"layer {layer.name}: fold pe={pe} simd={simd} does not divide n_out={layer.n_out} / "
             f"n_in={layer.n_in}; choose PE dividing n_out and SIMD dividing n_in"
         )
-    in_fmt = _fixed(layer, graph.input_spec(layer).format, "input")
-    w_fmt = _fixed(layer, layer.weight.format, "weight")
+    in_fmt = _element(layer, graph.input_spec(layer).format, "input")
+    w_fmt = layer.weight.format
     acc = layer.accumulator(in_fmt)
     entry: dict[str, Any] = {
         "kind": "dense",
@@ -320,39 +333,72 @@ def _dense(layer: Dense, graph: Graph, ns: str, in_pack: int) -> tuple[dict[str,
         "in_pack": in_pack,
         "buf_factor": math.lcm(simd, in_pack),
         "relu": _bool(layer.activation == "relu"),
-        "weight_cpp": w_fmt.cpp_type(),
+        "weight_cpp": _weight_cpp(layer, w_fmt),
         "weight_format": str(w_fmt),
-        "weight_store": cpp.mantissa_type(w_fmt),
         "accum_cpp": acc.cpp_type(),
         "accum_format": str(acc),
         "bias": layer.bias is not None,
+        "scale": isinstance(w_fmt, Ternary | Binary),
     }
     # Weights are stored [n_out][n_in]: row j holds output neuron j's fan-in.
-    tensors = [_tensor(layer, ns, "weights", "w", w_fmt, layer.weight.ints.T, "weight_store_t")]
+    w_rows = _int_rows(layer, "weight", w_fmt, layer.weight.codes.T)
+    tensors = [_tensor(layer, ns, "weights", "w", w_fmt, "weight_store_t", [layer.n_out, layer.n_in], w_rows)]
+    if isinstance(w_fmt, Ternary | Binary):
+        # No multiplier: +-x summed exactly in sum_t, then one scale per output channel.
+        lo, hi, frac = int_range(in_fmt)
+        top = layer.n_in * max(-lo, hi)
+        sum_fmt = fit_range(-top, top, frac)
+        sigs, shifts = _split_scales(w_fmt)
+        scale_cpp = f"fg::channel_scale<{max(sigs).bit_length()}, {max(max(shifts).bit_length(), 1)}, {w_fmt.frac}>"
+        entry |= {
+            "sum_cpp": sum_fmt.cpp_type(),
+            "sum_format": str(sum_fmt),
+            "scale_cpp": scale_cpp,
+            "n_scales": len(sigs),
+        }
+        rows = [f"{{{sig}, {shift}}}" for sig, shift in zip(sigs, shifts, strict=True)]
+        tensors.append(_tensor(layer, ns, "scales", "s", w_fmt, "scale_t", [len(rows)], rows))
     if layer.bias is not None:
-        b_fmt = _fixed(layer, layer.bias.format, "bias")
-        entry |= {"bias_cpp": b_fmt.cpp_type(), "bias_format": str(b_fmt), "bias_store": cpp.mantissa_type(b_fmt)}
-        tensors.append(_tensor(layer, ns, "bias", "b", b_fmt, layer.bias.ints, "bias_store_t"))
+        b_fmt = _element(layer, layer.bias.format, "bias")
+        entry |= {"bias_cpp": b_fmt.cpp_type(), "bias_format": str(b_fmt)}
+        b_rows = _int_rows(layer, "bias", b_fmt, layer.bias.codes)
+        tensors.append(_tensor(layer, ns, "bias", "b", b_fmt, "bias_store_t", [layer.n_out], b_rows))
     return entry, tensors
 
 
-def _tensor(
-    layer: Layer, ns: str, what: str, suffix: str, fmt: FixedPoint, ints: npt.NDArray[Any], store: str
-) -> dict[str, Any]:
-    if fmt.width > 64:
+def _weight_cpp(layer: Layer, fmt: Format) -> str:
+    """The kernel's weight type: the format's own type, or the sign-weight twins of fg_ternary.h."""
+    if isinstance(fmt, Ternary):
+        return "fg::ternary"
+    if isinstance(fmt, Binary):
+        return "fg::binary"
+    return _element(layer, fmt, "weight").cpp_type()
+
+
+def _split_scales(fmt: Ternary | Binary) -> tuple[list[int], list[int]]:
+    """Each scale as sig * 2**(shift - fmt.frac), sig odd: a power of two is a pure shift."""
+    ints = [int(Fraction(float(s)) * 2**fmt.frac) for s in fmt.scales]  # exact: the scales are dyadic
+    shifts = [(n & -n).bit_length() - 1 for n in ints]
+    return [n >> k for n, k in zip(ints, shifts, strict=True)], shifts
+
+
+def _int_rows(layer: Layer, what: str, fmt: Format, codes: npt.NDArray[Any]) -> list[str]:
+    """C++ initialiser rows of integer codes: one per row of a 2-D array, else _ROW_VALUES per line."""
+    if fmt.bits > 64:
         raise UnsupportedLayerError(
             f"layer {layer.name}: {what} format {fmt} is wider than 64 bits; the HLS backend "
             "stores constants as 64-bit integer literals: use at most 64 bits"
         )
-    values = np.asarray(ints).tolist()
-    if np.ndim(ints) == 2:
-        rows = ["{" + ", ".join(map(cpp.int_literal, row)) + "}" for row in values]
-    else:
-        rows = [
-            ", ".join(map(cpp.int_literal, values[i : i + _ROW_VALUES])) for i in range(0, len(values), _ROW_VALUES)
-        ]
+    values = np.asarray(codes).tolist()
+    if np.ndim(codes) == 2:
+        return ["{" + ", ".join(map(cpp.int_literal, row)) + "}" for row in values]
+    return [", ".join(map(cpp.int_literal, values[i : i + _ROW_VALUES])) for i in range(0, len(values), _ROW_VALUES)]
+
+
+def _tensor(
+    layer: Layer, ns: str, what: str, suffix: str, fmt: Format, store: str, dims: list[int], rows: list[str]
+) -> dict[str, Any]:
     var = f"{layer.name}_{suffix}"
-    dims = list(np.shape(ints))
     return {
         "layer": layer.name,
         "what": what,
@@ -363,7 +409,7 @@ def _tensor(
         "dims": dims,
         "shape_text": " x ".join(map(str, dims)) + (" (n_out x n_in)" if len(dims) == 2 else ""),
         "format": str(fmt),
-        "frac": fmt.frac,
+        "frac": exact_fixed(fmt).frac,
         "rows": rows,
     }
 
@@ -378,9 +424,19 @@ def _bool(value: bool) -> str:
 def _stimulus(graph: Graph) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """A fixed pseudo-random input batch and its golden outputs, for Vitis csim and cosim."""
     fmt = graph.input.output.format
-    assert isinstance(fmt, FixedPoint)  # checked by _plan
     shape = (STIMULUS_SAMPLES, *graph.input.output.shape)
     rng = random.Random(0)  # Python ints: any input width
-    values = [rng.randint(fmt.min_int, fmt.max_int) for _ in range(math.prod(shape))]
-    x = np.array(values, dtype=np.int64 if fmt.width <= INT64_MAX_WIDTH else object).reshape(shape)
+    if isinstance(fmt, MiniFloat):
+        # Random finite codes: the representable integers are not a contiguous range.
+        codes: list[int] = []
+        while len(codes) < math.prod(shape):
+            code = rng.randrange(1 << fmt.bits)
+            if np.isfinite(fmt.from_codes(code)):
+                codes.append(code)
+        x = exact_fixed(fmt).to_int(fmt.from_codes(codes)).reshape(shape)
+    else:
+        lo, hi, _ = int_range(fmt)
+        values = [rng.randint(lo, hi) for _ in range(math.prod(shape))]
+        wide = exact_fixed(fmt).width > INT64_MAX_WIDTH
+        x = np.array(values, dtype=object if wide else np.int64).reshape(shape)
     return x, evaluate_ints(graph, x)
