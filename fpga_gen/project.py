@@ -19,6 +19,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ValidationError
 
 from fpga_gen import boards
 from fpga_gen.backends.hls import run_csim, write_hls
@@ -143,4 +144,11 @@ def open_project(path: str | Path) -> Project:
         raise GraphError(
             f"{root} is not an fpga_gen project ({PROJECT_FILE} unreadable: {exc}); run fpga-gen build first"
         ) from exc
-    return Project(root, load(root / "graph"), boards.Board(**meta["board"]))
+    try:
+        board = boards.Board(**meta["board"])
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise GraphError(
+            f"{root / PROJECT_FILE}: its board record is not valid for this fpga_gen ({exc}); "
+            "the project was probably written by another version: run fpga-gen build again"
+        ) from exc
+    return Project(root, load(root / "graph"), board)

@@ -75,3 +75,11 @@ def test_cli_build_and_csim_from_a_saved_qkeras_model(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", x)
     assert main(["csim", str(out), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0).astype(np.float64))
+
+
+def test_open_project_with_a_stale_board_record(tmp_path: Path) -> None:
+    project = fpga_gen.build(random_mlp(24), out=tmp_path / "p")
+    meta = project.path / "project.json"
+    meta.write_text(meta.read_text().replace('"memory"', '"memory_old"'))
+    with pytest.raises(FpgaGenError, match="run fpga-gen build again"):
+        fpga_gen.open_project(project.path)
