@@ -1,19 +1,37 @@
-// fg_act: element-wise activation stage (linear or relu, then one fg_cast into the output
-// format) on a stream of ELEMS elements per beat; m_tlast marks the last beat of each
-// N-element vector. One register stage: an input beat accepted in cycle t leaves in
-// cycle t+1 when the output is ready; it holds (and stalls the input) otherwise.
+// fg_act: element-wise activation stage (linear or relu, then one fg_convert into the
+// output format) on a stream of ELEMS elements per beat; m_tlast marks the last beat of
+// each N-element vector. Elements are fixed-point mantissas or minifloat codes, in and
+// out. An input element is first made exact on its own grid (fg_mf_decode: v << e, the
+// mantissa itself for fixed point) in X_W bits, then converted.
+// One register stage: an input beat accepted in cycle t leaves in cycle t+1 when the
+// output is ready; it holds (and stalls the input) otherwise.
 module fg_act #(
     parameter integer N = 4,
     parameter integer ELEMS = 1,       // elements per beat; divides N
+    // input elements (fg_mf_decode)
     parameter integer IN_W = 8,
     parameter integer IN_SIGNED = 1,
+    parameter integer IN_MF = 0,
+    parameter integer IN_E = 4,
+    parameter integer IN_M = 3,
+    parameter integer IN_SUB = 1,
+    parameter integer IN_V_W = 9,
+    parameter integer IN_E_W = 1,
+    parameter integer X_W = 9,         // the exact input value, two's complement
+    // output conversion (fg_convert)
     parameter integer IN_FRAC = 4,
+    parameter integer RELU = 0,
+    parameter integer OUT_MF = 0,
     parameter integer OUT_W = 8,
     parameter integer OUT_FRAC = 4,
     parameter integer OUT_SIGNED = 1,
-    parameter integer RELU = 0,
     parameter integer RND_MODE = 0,
-    parameter integer OVF_MODE = 0
+    parameter integer OVF_MODE = 0,
+    parameter integer OUT_E = 4,
+    parameter integer OUT_M = 3,
+    parameter integer OUT_BIAS = 7,
+    parameter integer OUT_SUB = 1,
+    parameter integer OUT_MAX = 126
 ) (
     input  wire                   clk,
     input  wire                   rst_n,
@@ -37,7 +55,6 @@ module fg_act #(
     endfunction
     localparam integer BEAT_W = bits_for(BEATS);
     localparam integer BEAT_LAST = BEATS - 1;
-    localparam integer XW = IN_W + 1;  // every input, signed or not, as a signed value
 
     reg out_valid, out_last;
     reg [ELEMS*OUT_W-1:0] out_data;
@@ -50,11 +67,17 @@ module fg_act #(
     genvar e;
     generate
         for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
-            wire [XW-1:0] x;
-            fg_extend #(.IN_W(IN_W), .OUT_W(XW), .SIGNED(IN_SIGNED)) u_x (.x(s_tdata[e*IN_W +: IN_W]), .y(x));
-            fg_cast #(.IN_W(XW), .IN_FRAC(IN_FRAC), .OUT_W(OUT_W), .OUT_FRAC(OUT_FRAC),
-                      .OUT_SIGNED(OUT_SIGNED), .RELU(RELU), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE))
-                u_cast (.x(x), .y(y[e*OUT_W +: OUT_W]));
+            wire [IN_V_W-1:0] v;
+            wire [IN_E_W-1:0] sh;
+            fg_mf_decode #(.MF(IN_MF), .W(IN_W), .SIGNED(IN_SIGNED), .E(IN_E), .M(IN_M), .SUB(IN_SUB),
+                           .V_W(IN_V_W), .E_W(IN_E_W))
+                u_decode (.c(s_tdata[e*IN_W +: IN_W]), .v(v), .e(sh));
+            wire [X_W-1:0] ve;
+            fg_extend #(.IN_W(IN_V_W), .OUT_W(X_W), .SIGNED(1)) u_x (.x(v), .y(ve));
+            fg_convert #(.IN_W(X_W), .IN_FRAC(IN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
+                         .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
+                         .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+                u_convert (.x(ve << sh), .y(y[e*OUT_W +: OUT_W]));
         end
     endgenerate
 

@@ -1,11 +1,24 @@
-// fg_dense: the DSP-chain matmul engine for one Dense layer,
-//     y = cast(activation(x @ W + b))
-// with an exact accumulator and ONE rounding (fg_cast) at the end.
+// fg_dense: the matmul engine for one Dense layer,
+//     y = convert(activation(x @ W + b))
+// with an exact accumulator and ONE rounding (fg_convert) at the end. Three engines
+// share everything but the per-PE dot product (ENGINE):
+//   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP48E1 slices
+//      (fg_dsp_chain) fed through the systolic skew (fg_skew); the SIMD-wide partial dot
+//      product leaves the last slice. SIMD slices per PE.
+//   1  minifloat (any operand a minifloat): the inputs are decoded once (fg_mf_decode,
+//      shared by every PE), each PE row is an fg_mf_dot: one DSP48E1 per lane for the
+//      significand product, a barrel shifter for the exponents, a fabric adder tree.
+//      SIMD slices per PE.
+//   2  multiplier-free, ternary / binary weights x fixed-point inputs: each PE row is an
+//      fg_tern_dot (add / subtract / skip per lane, fabric adder tree) and the weight
+//      scale is applied once per output, after the fold accumulation (fg_scale: a shift,
+//      or shift-and-add by a constant or by a per-channel ROM). No DSP at all.
 //
 // Streams (valid/ready, AXI4-Stream semantics): the input carries IN_ELEMS elements per
 // beat (element e of the vector in beat e / IN_ELEMS, lane e % IN_ELEMS, lane 0 in the
 // low bits); the output carries PE elements per beat, neuron j in beat j / PE, lane j % PE,
-// and m_tlast on the last beat of each vector.
+// and m_tlast on the last beat of each vector. Elements are fixed-point mantissas or
+// minifloat codes.
 //
 // Micro-architecture
 //   * Input: two vector banks (ping-pong registers). The input side fills one bank while
@@ -16,41 +29,82 @@
 //   * Compute: once a bank is full, NF = N_OUT/PE neuron folds x SF = N_IN/SIMD synapse
 //     folds issue one step per cycle, with no bubble between vectors. Step (nf, sf)
 //     broadcasts x[sf*SIMD +: SIMD] to all PE rows; PE p reads weight word nf*SF + sf of
-//     its ROM (SIMD weights of neuron nf*PE + p).
-//   * Each PE row is a cascade of SIMD DSP48E1 slices (fg_dsp_chain) fed through the
-//     systolic skew (fg_skew); the SIMD-wide partial dot product leaves the last slice.
-//   * Fold accumulation is in fabric, one ACC_W-bit adder per PE after the chain: the
-//     first synapse fold loads the bias (pre-aligned to the accumulator grid), every fold
-//     adds its partial sum shifted onto that grid. ACC_W is wide enough for every partial
-//     sum, so nothing ever overflows.
-//   * After the last synapse fold the accumulator goes through fg_cast (relu, rounding,
-//     overflow) into the output register.
-// Pipeline (cycle of issue = t): operands registered t+1, lane j enters slice j at
-// t+1+j, chain result t+SIMD+3, accumulator t+SIMD+4, output register t+SIMD+5.
+//     its ROM (SIMD weight codes of neuron nf*PE + p).
+//   * Fold accumulation is in fabric, one ACC_W-bit adder per PE after the dot product:
+//     the first synapse fold loads the initial value, every fold adds its partial sum
+//     (PSUM_W bits on the product grid) shifted onto the accumulator grid. ACC_W is wide
+//     enough for every partial sum, so nothing ever overflows. Engines 0 and 1 start
+//     from the bias (pre-aligned to the accumulator grid); engine 2 accumulates the
+//     weight levels' sum from 0, then scales it and adds the bias (FIN_W bits) once.
+//   * After the last synapse fold the exact value goes through fg_convert (relu, then
+//     fixed-point rounding / overflow or minifloat RNE) into the output register.
+// Pipeline (cycle of issue = t): operands registered t+1, dot product ready in cycle
+// t + DOT (DOT = SIMD+3 for engine 0: lane j enters slice j at t+1+j, AREG/MREG/PREG;
+// 6 for engine 1: MAC 4, tree register 1; 2 for engine 2: tree register 1),
+// accumulator t+DOT+1, output register t+DOT+2.
 // Hence, with an always-ready output: last input beat accepted at cycle w ->
-// last output beat at w + SF*NF + SIMD + 5; successive vectors SF*NF cycles apart.
+// last output beat at w + SF*NF + DOT + 2; successive vectors SF*NF cycles apart.
 // Backpressure: the whole compute pipeline (registers, ROM reads, DSP CE pins) holds
 // while the output register is full and not accepted; the input side keeps filling.
 module fg_dense #(
+    parameter integer ENGINE = 0,      // 0 DSP chain, 1 minifloat, 2 multiplier-free
     parameter integer N_IN = 4,
     parameter integer N_OUT = 4,
     parameter integer PE = 1,
     parameter integer SIMD = 1,
     parameter integer IN_ELEMS = 1,    // elements per input beat; divides N_IN
+    // input elements: IN_W bits, two's complement if IN_SIGNED (engines 0, 2), or an
+    // fg_mf_decode operand (engine 1)
     parameter integer IN_W = 8,
     parameter integer IN_SIGNED = 1,
-    parameter integer W_W = 8,         // weight width, two's complement
-    parameter integer PSUM_W = 16,     // signed width of a SIMD-wide partial dot product (<= 48)
+    // weights: codes of W_W bits (engine 0: two's complement mantissas; engine 1: see
+    // fg_mf_decode; engine 2: ternary / binary codes, W_W = 2 - BINARY)
+    parameter integer W_W = 8,
+    // Engine-specific parameters: each engine reads only its own, and the modules of the
+    // other engines are not part of the design (writer.py copies only what is used).
+    /* verilator lint_off UNUSEDPARAM */
+    parameter integer IN_MF = 0,
+    parameter integer IN_E = 4,
+    parameter integer IN_M = 3,
+    parameter integer IN_SUB = 1,
+    parameter integer IN_V_W = 9,
+    parameter integer IN_E_W = 1,
+    parameter integer W_SIGNED = 1,
+    parameter integer W_MF = 0,
+    parameter integer W_E = 4,
+    parameter integer W_M = 3,
+    parameter integer W_SUB = 1,
+    parameter integer W_V_W = 8,
+    parameter integer W_E_W = 1,
+    parameter integer BINARY = 0,
+    parameter integer PROD_W = 16,     // engines 1, 2: one lane's exact product / term
+    // engine 2: the scale, applied as  accumulator * scale << SCALE_SHIFT
+    parameter integer SCALE_W = 1,     // unsigned factor width
+    parameter integer SCALE = 1,       // the factor, one for every neuron
+    parameter integer SCALE_ROM = 0,   // ... or per neuron, from ROMs <prefix>_sNNNN.mem
+    parameter integer SCALE_SHIFT = 0,
+    /* verilator lint_on UNUSEDPARAM */
+    parameter integer PSUM_W = 16,     // signed width of a SIMD-wide partial dot product
     parameter integer ACC_W = 20,      // signed accumulator width
     parameter integer ACC_SHIFT = 0,   // product grid -> accumulator grid (bits)
-    parameter integer ACC_FRAC = 8,    // accumulator fraction bits
     parameter integer HAS_BIAS = 1,
+    // the exact result converted to the output: the accumulator itself (engines 0, 1),
+    // or (engine 2) accumulator * scale << SCALE_SHIFT + bias in FIN_W bits
+    parameter integer FIN_W = 20,
+    parameter integer FIN_FRAC = 8,
+    // output conversion (fg_convert)
+    parameter integer RELU = 0,
+    parameter integer OUT_MF = 0,
     parameter integer OUT_W = 8,
     parameter integer OUT_FRAC = 4,
     parameter integer OUT_SIGNED = 1,
-    parameter integer RELU = 0,
     parameter integer RND_MODE = 0,
     parameter integer OVF_MODE = 0,
+    parameter integer OUT_E = 4,
+    parameter integer OUT_M = 3,
+    parameter integer OUT_BIAS = 7,
+    parameter integer OUT_SUB = 1,
+    parameter integer OUT_MAX = 126,
     parameter MEM_PREFIX = "dense"     // weight ROMs <prefix>_wNNNN.mem, bias <prefix>_bNNNN.mem
 ) (
     input  wire                     clk,
@@ -84,10 +138,18 @@ module fg_dense #(
     localparam integer NF_LAST = NF - 1;
     localparam integer STEP_LAST = STEPS - 1;
     localparam integer BEAT_LAST = IN_BEATS - 1;
+    // Issue -> dot product ready (see the pipeline above).
+    localparam integer DOT = (ENGINE == 0) ? SIMD + 3 : (ENGINE == 1) ? 6 : 2;
     // Control pipeline: index k holds the step issued k+1 cycles ago; the accumulator
-    // consumes index SIMD+2, the bias ROM is addressed from index SIMD+1.
-    localparam integer CTL = SIMD + 3;
-    localparam integer ACC_AT = SIMD + 2;
+    // consumes index DOT-1. A registered ROM read addressed from index i lands with
+    // index i+1: the initial bias from ACC_AT-1 (with the first fold), the final bias
+    // and scale of engine 2 from ACC_AT (with the finished sum).
+    localparam integer CTL = DOT;
+    localparam integer ACC_AT = DOT - 1;
+    localparam integer BIAS_AT = (ENGINE == 2) ? ACC_AT : ACC_AT - 1;
+    // The bias, on the grid of the value it is added to: the initial accumulator
+    // (engines 0, 1) or the scaled sum (engine 2).
+    localparam integer B_W = (ENGINE == 2) ? FIN_W : ACC_W;
 
     // ASCII for a 4-digit decimal: ROM file names per PE.
     function [31:0] dec4;
@@ -166,14 +228,38 @@ module fg_dense #(
     wire acc_last = c_last[ACC_AT];
     wire [NF_W-1:0] acc_nf = c_nf[ACC_AT*NF_W +: NF_W];
 
-    // ---- operands: the x slice (broadcast to every PE), skewed once ---------------------
+    // ---- operands: the x slice, broadcast to every PE -----------------------------------
     reg [SIMD*IN_W-1:0] x_r;
     wire [SIMD*IN_W-1:0] x_rd = rsel ? bank1[sf*SIMD*IN_W +: SIMD*IN_W] : bank0[sf*SIMD*IN_W +: SIMD*IN_W];
     always @(posedge clk) begin
         if (en) x_r <= x_rd;
     end
+    // Engine-specific views of x_r, made once for all PEs: the systolic skew of the DSP
+    // chains (engine 0) or the decoded significands and exponents (engine 1).
+    // Each engine reads only its own view; the others are tied to zero.
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [SIMD*IN_W-1:0] x_skew;
-    fg_skew #(.LANES(SIMD), .W(IN_W)) u_x_skew (.clk(clk), .en(en), .d(x_r), .q(x_skew));
+    wire [SIMD*IN_V_W-1:0] x_v;
+    wire [SIMD*IN_E_W-1:0] x_e;
+    /* verilator lint_on UNUSEDSIGNAL */
+    genvar j;
+    generate
+        if (ENGINE == 0) begin : g_x_skew
+            fg_skew #(.LANES(SIMD), .W(IN_W)) u_x_skew (.clk(clk), .en(en), .d(x_r), .q(x_skew));
+        end else begin : g_no_skew
+            assign x_skew = {SIMD*IN_W{1'b0}};
+        end
+        if (ENGINE == 1) begin : g_x_decode
+            for (j = 0; j < SIMD; j = j + 1) begin : g_lane
+                fg_mf_decode #(.MF(IN_MF), .W(IN_W), .SIGNED(IN_SIGNED), .E(IN_E), .M(IN_M), .SUB(IN_SUB),
+                               .V_W(IN_V_W), .E_W(IN_E_W))
+                    u_x (.c(x_r[j*IN_W +: IN_W]), .v(x_v[j*IN_V_W +: IN_V_W]), .e(x_e[j*IN_E_W +: IN_E_W]));
+            end
+        end else begin : g_no_decode
+            assign x_v = {SIMD*IN_V_W{1'b0}};
+            assign x_e = {SIMD*IN_E_W{1'b0}};
+        end
+    endgenerate
 
     // ---- PE rows ------------------------------------------------------------------------
     reg done;           // the accumulators hold finished sums
@@ -182,23 +268,37 @@ module fg_dense #(
     genvar p;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_pe
-            wire [SIMD*W_W-1:0] w_word, w_skew;
+            wire [SIMD*W_W-1:0] w_word;
             fg_rom #(.WIDTH(SIMD*W_W), .DEPTH(STEPS), .ADDR_W(STEP_W),
                      .FILE({MEM_PREFIX, "_w", dec4(p), ".mem"}))
                 u_w (.clk(clk), .en(en), .addr(step), .q(w_word));
-            fg_skew #(.LANES(SIMD), .W(W_W)) u_w_skew (.clk(clk), .en(en), .d(w_word), .q(w_skew));
 
-            // The chain's 48-bit P holds a PSUM_W-bit value; only those bits are read.
-            /* verilator lint_off UNUSEDSIGNAL */
-            wire [47:0] psum;
-            /* verilator lint_on UNUSEDSIGNAL */
-            fg_dsp_chain #(.LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
-                u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew), .p(psum));
+            // SIMD-wide partial dot product on the product grid, ready DOT cycles after issue.
+            wire [PSUM_W-1:0] psum;
+            if (ENGINE == 0) begin : g_chain
+                wire [SIMD*W_W-1:0] w_skew;
+                fg_skew #(.LANES(SIMD), .W(W_W)) u_w_skew (.clk(clk), .en(en), .d(w_word), .q(w_skew));
+                // The chain's 48-bit P holds a PSUM_W-bit value; only those bits are read.
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [47:0] p48;
+                /* verilator lint_on UNUSEDSIGNAL */
+                fg_dsp_chain #(.LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
+                    u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew), .p(p48));
+                assign psum = p48[PSUM_W-1:0];
+            end else if (ENGINE == 1) begin : g_mf
+                fg_mf_dot #(.SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
+                            .W_SIGNED(W_SIGNED), .W_E(W_E), .W_M(W_M), .W_SUB(W_SUB), .W_V_W(W_V_W),
+                            .W_E_W(W_E_W), .PROD_W(PROD_W), .PSUM_W(PSUM_W))
+                    u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_word), .psum(psum));
+            end else begin : g_tern
+                fg_tern_dot #(.SIMD(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .BINARY(BINARY), .T_W(PROD_W),
+                              .PSUM_W(PSUM_W))
+                    u_dot (.clk(clk), .en(en), .x(x_r), .w(w_word), .psum(psum));
+            end
 
             // Partial sum onto the accumulator grid: sign-extend, then shift left.
             wire [ACC_W-ACC_SHIFT-1:0] psum_ext;
-            fg_extend #(.IN_W(PSUM_W), .OUT_W(ACC_W - ACC_SHIFT), .SIGNED(1))
-                u_psum (.x(psum[PSUM_W-1:0]), .y(psum_ext));
+            fg_extend #(.IN_W(PSUM_W), .OUT_W(ACC_W - ACC_SHIFT), .SIGNED(1)) u_psum (.x(psum), .y(psum_ext));
             wire [ACC_W-1:0] term;
             if (ACC_SHIFT > 0) begin : g_shift
                 assign term = {psum_ext, {ACC_SHIFT{1'b0}}};
@@ -206,23 +306,42 @@ module fg_dense #(
                 assign term = psum_ext;
             end
 
-            wire [ACC_W-1:0] acc_init;
+            wire [B_W-1:0] bias;
             if (HAS_BIAS != 0) begin : g_bias
-                // Addressed one stage early: the registered read lands with the first fold.
-                fg_rom #(.WIDTH(ACC_W), .DEPTH(NF), .ADDR_W(NF_W),
-                         .FILE({MEM_PREFIX, "_b", dec4(p), ".mem"}))
-                    u_b (.clk(clk), .en(en), .addr(c_nf[(ACC_AT-1)*NF_W +: NF_W]), .q(acc_init));
+                fg_rom #(.WIDTH(B_W), .DEPTH(NF), .ADDR_W(NF_W), .FILE({MEM_PREFIX, "_b", dec4(p), ".mem"}))
+                    u_b (.clk(clk), .en(en), .addr(c_nf[BIAS_AT*NF_W +: NF_W]), .q(bias));
             end else begin : g_nobias
-                assign acc_init = {ACC_W{1'b0}};
+                assign bias = {B_W{1'b0}};
             end
 
             reg [ACC_W-1:0] acc;
+            wire [ACC_W-1:0] acc_init;
+            wire [FIN_W-1:0] fin;  // the exact value to convert
+            if (ENGINE == 2) begin : g_scaled
+                assign acc_init = {ACC_W{1'b0}};
+                wire [SCALE_W-1:0] scale;
+                if (SCALE_ROM != 0) begin : g_scale_rom
+                    fg_rom #(.WIDTH(SCALE_W), .DEPTH(NF), .ADDR_W(NF_W),
+                             .FILE({MEM_PREFIX, "_s", dec4(p), ".mem"}))
+                        u_s (.clk(clk), .en(en), .addr(c_nf[ACC_AT*NF_W +: NF_W]), .q(scale));
+                end else begin : g_scale_const
+                    assign scale = SCALE[SCALE_W-1:0];
+                end
+                wire [FIN_W-1:0] scaled;
+                fg_scale #(.X_W(ACC_W), .S_W(SCALE_W), .SHIFT(SCALE_SHIFT), .Y_W(FIN_W))
+                    u_scale (.x(acc), .s(scale), .y(scaled));
+                assign fin = scaled + bias;
+            end else begin : g_direct
+                assign acc_init = bias;
+                assign fin = acc;
+            end
             always @(posedge clk) begin
                 if (en && acc_valid) acc <= (acc_first ? acc_init : acc) + term;
             end
-            fg_cast #(.IN_W(ACC_W), .IN_FRAC(ACC_FRAC), .OUT_W(OUT_W), .OUT_FRAC(OUT_FRAC),
-                      .OUT_SIGNED(OUT_SIGNED), .RELU(RELU), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE))
-                u_cast (.x(acc), .y(y[p*OUT_W +: OUT_W]));
+            fg_convert #(.IN_W(FIN_W), .IN_FRAC(FIN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
+                         .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
+                         .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+                u_convert (.x(fin), .y(y[p*OUT_W +: OUT_W]));
         end
     endgenerate
 

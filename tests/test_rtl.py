@@ -8,12 +8,10 @@ once for the whole module, with many samples per simulation.
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pytest
 from graphs import random_inputs, random_mlp
@@ -27,15 +25,15 @@ from fpga_gen.backends.rtl import (
     verilator,
     write_rtl,
 )
+from fpga_gen.backends.rtl.bench import ConvertUnit, run_convert_bench
 from fpga_gen.backends.rtl.cosim import read_ports
-from fpga_gen.backends.rtl.plan import OVF_CODES, RND_CODES
+from fpga_gen.backends.rtl.plan import OVF_CODES, RND_CODES, Convert
 from fpga_gen.errors import FpgaGenError, ToolError
 from fpga_gen.formats import OVERFLOW_MODES, ROUNDING_MODES, FixedPoint, parse_format
 from fpga_gen.formats.sizing import accumulator_format
 from fpga_gen.golden import evaluate_ints, quantize_inputs
 from fpga_gen.ir import Dense, Fold, Graph
 from fpga_gen.ir.builder import GraphBuilder
-from fpga_gen.toolpaths import package_dir
 
 # -- fg_cast: every rounding x overflow mode, every input code ------------------------------
 
@@ -66,46 +64,25 @@ def test_cast_codes_cover_every_mode() -> None:
 
 @pytest.mark.slow
 def test_cast_all_modes_exhaustive(tmp_path: Path) -> None:
-    casts = []
+    units = []
     for s, (in_frac, width, frac, signed, relu) in enumerate(CAST_SHAPES):
         for rounding in ROUNDING_MODES:
             for overflow in OVERFLOW_MODES:
                 fmt = FixedPoint(width, width - frac, signed, rounding, overflow)
-                params = {
-                    "IN_FRAC": in_frac,
-                    "OUT_W": width,
-                    "OUT_FRAC": frac,
-                    "OUT_SIGNED": int(signed),
-                    "RELU": int(relu),
-                    "RND_MODE": RND_CODES[rounding],
-                    "OVF_MODE": OVF_CODES[overflow],
-                }
-                casts.append(
-                    {"port": f"y_{s}_{rounding}_{overflow}".lower(), "fmt": fmt, "relu": relu, "params": params}
-                )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(package_dir("templates") / "rtl"), undefined=jinja2.StrictUndefined
-    )
-    bench = tmp_path / "fg_cast_bench.v"
-    bench.write_text(env.get_template("cast_bench.v.j2").render(in_w=CAST_IN_W, casts=casts))
-    lib = package_dir("rtl")
-    build_dir = verilator.build([bench, lib / "fg_cast.v", lib / "fg_extend.v"], "fg_cast_bench")
-    config = {"in_w": CAST_IN_W, "ports": [c["port"] for c in casts], "results": str(tmp_path / "out.json")}
-    (tmp_path / "cfg.json").write_text(json.dumps(config))
-    verilator.run(build_dir, "fg_cast_bench", "fg_cast_tb", {"FG_CAST_CONFIG": str(tmp_path / "cfg.json")}, tmp_path)
+                port = f"y_{s}_{rounding}_{overflow}".lower()
+                units.append(ConvertUnit(port, CAST_IN_W, Convert(in_frac, fmt, relu)))
+    x = np.arange(-(1 << (CAST_IN_W - 1)), 1 << (CAST_IN_W - 1))  # every input code, signed
+    codes = run_convert_bench(units, x.tolist(), tmp_path)
 
-    codes = np.array(json.loads((tmp_path / "out.json").read_text()), dtype=np.int64)
-    x = np.arange(1 << CAST_IN_W, dtype=np.int64)
-    x = np.where(x >= 1 << (CAST_IN_W - 1), x - (1 << CAST_IN_W), x)  # the input codes, signed
-    assert len(casts) == len(CAST_SHAPES) * 28
-    for k, c in enumerate(casts):
-        fmt: FixedPoint = c["fmt"]
-        src = np.maximum(x, 0) if c["relu"] else x
-        expected = fmt.cast_int(src, c["params"]["IN_FRAC"])
-        got = codes[:, k]
+    assert len(units) == len(CAST_SHAPES) * 28
+    for u in units:
+        fmt = u.convert.out
+        assert isinstance(fmt, FixedPoint)
+        expected = fmt.cast_int(np.maximum(x, 0) if u.convert.relu else x, u.convert.in_frac)
+        got = codes[u.port]
         if fmt.signed:
             got = np.where(got > fmt.max_int, got - (1 << fmt.width), got)
-        assert np.array_equal(got, expected), f"{c['port']} ({fmt}, relu={c['relu']}, in_frac={c['params']['IN_FRAC']})"
+        assert np.array_equal(got, expected), f"{u.port} ({fmt}, relu={u.convert.relu}, in_frac={u.convert.in_frac})"
 
 
 # -- engine designs ------------------------------------------------------------------------------
@@ -213,27 +190,9 @@ def test_timing_formula() -> None:
 
 def test_generated_rtl_is_lint_clean(designs: dict[str, Any]) -> None:
     """Verilator -Wall as Verilog-2001; the library's lint_off pragmas each say why."""
-    root = verilator.verilator_root()
     for _, rtl, _ in designs.values():
         manifest = json.loads((rtl / "manifest.json").read_text())
-        files = [str(rtl / f) for f in manifest["sources"] + manifest["sim_sources"]]
-        proc = subprocess.run(
-            [
-                str(root / "bin" / "verilator"),
-                "--lint-only",
-                "-Wall",
-                "--default-language",
-                "1364-2001",
-                "--top-module",
-                manifest["top"],
-                *files,
-            ],
-            env={"VERILATOR_ROOT": str(root), "PATH": f"{root / 'bin'}:/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr
+        assert verilator.lint([rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
 
 
 def test_manifest_and_rom_files(designs: dict[str, Any]) -> None:

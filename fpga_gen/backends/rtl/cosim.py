@@ -22,7 +22,9 @@ import numpy.typing as npt
 
 from fpga_gen.backends.rtl import verilator
 from fpga_gen.backends.rtl.writer import MANIFEST
-from fpga_gen.errors import FpgaGenError, ToolError
+from fpga_gen.errors import FormatError, FpgaGenError, ToolError
+from fpga_gen.formats import parse_format
+from fpga_gen.formats.sizing import exact_fixed, int_range
 
 TESTBENCH = "fg_cosim_tb"
 INT64_BITS = 62  # wider output mantissas come back as Python integers (object arrays)
@@ -60,15 +62,17 @@ def run_cosim(
     """Simulate ``rtl_dir`` (written by ``write_rtl``) on integer input mantissas ``x_ints``.
 
     ``x_ints`` has shape (n, n_in); the result's ``outputs`` (n, n_out) are the output
-    mantissas. ``backpressure`` is the probability that the sink refuses a beat in a
-    cycle, ``idle`` the probability that the source withholds one (random patterns from
+    mantissas. Both are integers on the grid of ``exact_fixed`` of their format (what
+    ``golden.quantize_inputs`` and ``golden.evaluate_ints`` use), for minifloat streams
+    too. ``backpressure`` is the probability that the sink refuses a beat in a cycle,
+    ``idle`` the probability that the source withholds one (random patterns from
     ``seed``); both default to 0, which is when the cycle counts describe the design.
     """
     rtl_dir = Path(rtl_dir)
     manifest = read_manifest(rtl_dir)
     top = str(manifest["top"])
     bench = interface(read_ports(rtl_dir / f"{top}.v", top), manifest)
-    x = _check_inputs(x_ints, manifest["input"])
+    x = _to_stream(_check_inputs(x_ints, manifest["input"]), manifest["input"])
     for name, p in (("backpressure", backpressure), ("idle", idle)):
         if not 0.0 <= p < 1.0:
             raise FpgaGenError(f"cosim {name}={p!r} must be a probability in [0, 1)")
@@ -96,7 +100,7 @@ def run_cosim(
 
     out_doc = manifest["output"]
     dtype: type = np.int64 if out_doc["width"] <= INT64_BITS else object
-    outputs: npt.NDArray[Any] = np.array(results["outputs"], dtype=dtype).reshape(n, out_doc["n"])
+    outputs = _from_stream(np.array(results["outputs"], dtype=dtype).reshape(n, out_doc["n"]), out_doc)
     start = results["in_first"][0]
     ends = [c - start for c in results["out_last"]]
     return CosimResult(
@@ -194,9 +198,7 @@ def _check_inputs(x_ints: npt.ArrayLike, doc: dict[str, Any]) -> npt.NDArray[Any
         )
     if x.dtype.kind not in "iuO":
         raise FpgaGenError(f"cosim inputs must be integer mantissas of {doc['format']}, got dtype {x.dtype}")
-    lo, hi = (
-        (-(1 << (doc["width"] - 1)), (1 << (doc["width"] - 1)) - 1) if doc["signed"] else (0, (1 << doc["width"]) - 1)
-    )
+    lo, hi, _ = int_range(parse_format(doc["format"]))
     bad = np.flatnonzero((x < lo) | (x > hi))
     if bad.size:
         raise FpgaGenError(
@@ -204,3 +206,31 @@ def _check_inputs(x_ints: npt.ArrayLike, doc: dict[str, Any]) -> npt.NDArray[Any
             f"{doc['format']}: quantize the inputs to the Input format first"
         )
     return x
+
+
+def _to_stream(x: npt.NDArray[Any], doc: dict[str, Any]) -> npt.NDArray[Any]:
+    """Integers on the format's grid -> stream elements (minifloat codes; mantissas as they are)."""
+    if not doc["codes"]:
+        return x
+    fmt = parse_format(doc["format"])
+    try:
+        return fmt.to_codes(exact_fixed(fmt).from_int(x))
+    except FormatError as exc:
+        raise FpgaGenError(
+            f"cosim inputs are not all values of {fmt} ({exc}): quantize the inputs to the Input format first"
+        ) from exc
+
+
+def _from_stream(y: npt.NDArray[Any], doc: dict[str, Any]) -> npt.NDArray[Any]:
+    """Stream elements -> integers on the format's grid."""
+    if not doc["codes"]:
+        return y
+    fmt = parse_format(doc["format"])
+    values = fmt.from_codes(y)
+    if not np.all(np.isfinite(values)):
+        flat = np.flatnonzero(~np.isfinite(values))[0]
+        raise FpgaGenError(
+            f"the design sent code {y.flat[flat]:#x} (flat index {flat}), which is not a finite value of {fmt}: "
+            "the RTL normaliser must saturate; this is a bug in the generated RTL"
+        )
+    return exact_fixed(fmt).to_int(values)

