@@ -84,7 +84,7 @@ def _cmd_boards(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from fpga_gen import demo
 
-    result = demo.run(out=args.out, board=args.board, variants=False)
+    result = demo.run(out=args.out, board=args.board)
     print(demo.table(result))
     if not demo.all_exact(result):
         print("NOT bit-exact: see the counts above", file=sys.stderr)

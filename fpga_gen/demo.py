@@ -88,6 +88,8 @@ class Variant:
 
     Minifloats get a per-tensor bias from the tensor's range (``MiniFloat.covering``,
     activations calibrated on the training set); ``ternary`` gets a per-tensor scale.
+    The logits stay exact accumulators: a classifier takes their argmax, which needs no
+    rounding (and a 4-bit rounding would create ties).
     """
 
     name: str
@@ -143,9 +145,6 @@ def hand_quantized(model: Any, variant: Variant, calibration: npt.NDArray[np.flo
         if i < len(dense) - 1:
             h = np.maximum(h, 0.0)
             builder.activation("relu", _fitted(variant.activations, h), name=f"relu{i}")
-    logits = _fitted(variant.activations, h)
-    if isinstance(logits, MiniFloat):  # signed: the logits are rounded too; unsigned relu formats cannot hold them
-        builder.activation("linear", logits, name="logits")
     return builder.build()
 
 
