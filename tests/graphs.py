@@ -46,8 +46,11 @@ def random_mlp(
         elif last_format is not None:
             b.activation("relu" if relu else "linear", last_format)
     graph = fuse_activations(b.build())
-    if folds is None:
-        return fold(graph, FoldConfig(max_dsp=max_dsp))
+    return fold(graph, FoldConfig(max_dsp=max_dsp)) if folds is None else with_folds(graph, folds)
+
+
+def with_folds(graph: Graph, folds: Sequence[Fold]) -> Graph:
+    """``graph`` with the given folds on its Dense layers, in order."""
     it = iter(folds)
     return graph.with_layers(tuple(replace(l, fold=next(it)) if isinstance(l, Dense) else l for l in graph.layers))
 

@@ -6,39 +6,29 @@ and cover a lot each; the compiles run in parallel once per session, batches are
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from graphs import random_inputs, random_mlp
+from graphs import random_mlp, with_folds
+from hls_designs import PART, Design, assert_csim_equals_golden, build_designs
 
 from fpga_gen.backends.hls import DEFAULT_TOP, build_csim, cache_root, csim, run_csim, write_hls
 from fpga_gen.errors import BoardError, FormatError, FpgaGenError, GraphError, ToolError
 from fpga_gen.formats import FixedPoint
-from fpga_gen.golden import evaluate_ints, quantize_inputs
+from fpga_gen.golden import evaluate_ints
 from fpga_gen.ir import Dense, Fold, Graph, Input, Output, Tensor, TensorSpec
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.passes import fuse_activations
 
 pytestmark = pytest.mark.xdist_group("hls")
 
-PART = "xc7z020clg400-1"
-BATCH = 2000
 UNIT_FOLD = Fold(1, 1)
 PROJECT_STEPS = ("open_project", "set_top", "add_files", "open_solution", "set_part", "create_clock")
 DESIGN_STEPS = ("csim_design", "csynth_design", "cosim_design", "export_design")
-
-
-def _with_folds(graph: Graph, folds: list[Fold]) -> Graph:
-    it = iter(folds)
-    return graph.with_layers(tuple(replace(l, fold=next(it)) if isinstance(l, Dense) else l for l in graph.layers))
 
 
 def _standalone_activations() -> Graph:
@@ -55,7 +45,7 @@ def _standalone_activations() -> Graph:
     )
     b.activation("relu", "ufixed<6,2,RND_INF,WRAP>")
     b.dense(rng.uniform(-1, 1, (10, 6)), "fixed<6,0>", activation="relu", output_format="fixed<7,3,TRN,SAT_ZERO>")
-    return _with_folds(fuse_activations(b.build()), [Fold(5, 3), Fold(2, 5)])
+    return with_folds(fuse_activations(b.build()), [Fold(5, 3), Fold(2, 5)])
 
 
 def _designs() -> dict[str, Graph]:
@@ -93,13 +83,6 @@ def _designs() -> dict[str, Graph]:
     }
 
 
-@dataclass(frozen=True)
-class Design:
-    graph: Graph
-    path: Path
-    x: np.ndarray[Any, Any]
-
-
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A private csim cache, so the first run of every design really compiles."""
@@ -111,25 +94,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def designs(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Design]:
-    root = tmp_path_factory.mktemp("hls")
-    out: dict[str, Design] = {}
-    for i, (name, graph) in enumerate(_designs().items()):
-        path = write_hls(graph, part=PART, clock_mhz=250.0, out=root / name)
-        x, _ = quantize_inputs(graph, random_inputs(100 + i, graph, BATCH))
-        out[name] = Design(graph, path, x)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(build_csim, [d.path for d in out.values()]))
-    return out
+    return build_designs(_designs(), tmp_path_factory.mktemp("hls"), seed=100)
 
 
 @pytest.mark.parametrize("name", ["relu_bias", "linear_nobias", "wide", "activations"])
 def test_csim_equals_golden(designs: dict[str, Design], name: str) -> None:
-    d = designs[name]
-    y = run_csim(d.path, d.x)
-    golden = evaluate_ints(d.graph, d.x)
-    assert y.shape == golden.shape == (BATCH, *d.graph.output.output.shape)
-    assert np.array_equal(y, golden)
-    assert len(np.unique(golden.astype(object))) > 10  # the outputs really vary
+    assert_csim_equals_golden(designs[name])
 
 
 def test_wide_outputs_come_back_as_python_ints(designs: dict[str, Design]) -> None:

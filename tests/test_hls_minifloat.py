@@ -24,18 +24,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from graphs import random_inputs, random_mlp
+from graphs import random_mlp, with_folds
+from hls_designs import PART, Design, assert_csim_equals_golden, build_designs
 
 from fpga_gen.backends.hls import build_csim, run_csim, write_hls
 from fpga_gen.backends.hls.codes import codes_to_ints
 from fpga_gen.errors import FormatError, UnsupportedLayerError
 from fpga_gen.formats import PRESETS, Binary, FixedPoint, MiniFloat, Ternary
 from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.golden import evaluate_ints, quantize_inputs
+from fpga_gen.golden import evaluate_ints
 from fpga_gen.ir import Dense, Fold, Graph
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.passes import fuse_activations
@@ -43,8 +43,6 @@ from fpga_gen.toolpaths import ap_types_include, package_dir
 
 pytestmark = pytest.mark.xdist_group("hls")
 
-PART = "xc7z020clg400-1"
-BATCH = 1000
 
 # -- the C++ twin against the Python class ----------------------------------------------------
 
@@ -275,7 +273,7 @@ def _per_channel_ternary() -> Graph:
     b.dense(rng.uniform(-1.5, 1.5, (16, 8)) * scales, Ternary(scales), rng.uniform(-2, 2, 8), "fixed<8,3>")
     b.activation("relu", "e4m3")
     b.dense(rng.uniform(-1, 1, (8, 4)), Binary(0.75), rng.uniform(-2, 2, 4), "e3m2")
-    return _with_folds(fuse_activations(b.build()), [Fold(4, 8), Fold(2, 4)])
+    return with_folds(fuse_activations(b.build()), [Fold(4, 8), Fold(2, 4)])
 
 
 def _log_uniform_mlp(
@@ -297,7 +295,7 @@ def _log_uniform_mlp(
         b.dense(draw((n_in, n_out)), formats["weight"], draw((n_out,)), formats["bias"])
         last = i == len(sizes) - 2
         b.activation("linear" if last else "relu", formats["last" if last else "act"])
-    return _with_folds(fuse_activations(b.build()), folds)
+    return with_folds(fuse_activations(b.build()), folds)
 
 
 def _standalone_activations() -> Graph:
@@ -308,16 +306,11 @@ def _standalone_activations() -> Graph:
     b.dense(rng.uniform(-2, 2, (8, 6)), "e2m3", output_format="fixed<9,4,RND,SAT>")
     b.activation("linear", "e2m1")
     b.dense(rng.uniform(-1, 1, (6, 4)), "e4m3")
-    return _with_folds(fuse_activations(b.build()), [Fold(3, 4), Fold(4, 3)])
+    return with_folds(fuse_activations(b.build()), [Fold(3, 4), Fold(4, 3)])
 
 
 def _everywhere(fmt: str) -> dict[str, str]:
     return dict.fromkeys(("input", "weight", "bias", "act", "last"), fmt)
-
-
-def _with_folds(graph: Graph, folds: list[Fold]) -> Graph:
-    it = iter(folds)
-    return graph.with_layers(tuple(replace(l, fold=next(it)) if isinstance(l, Dense) else l for l in graph.layers))
 
 
 def _designs() -> dict[str, Graph]:
@@ -351,39 +344,19 @@ def _designs() -> dict[str, Graph]:
     }
 
 
-@dataclass(frozen=True)
-class Design:
-    graph: Graph
-    path: Path
-    x: np.ndarray[Any, Any]
-
-
 @pytest.fixture(scope="module")
 def designs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Design]]:
     """Every design written and compiled (in parallel) into a private cache, so they really build."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FPGA_GEN_CACHE", str(tmp_path_factory.mktemp("fpga_gen_cache")))
-        root = tmp_path_factory.mktemp("hls_minifloat")
-        out: dict[str, Design] = {}
-        for i, (name, graph) in enumerate(_designs().items()):
-            path = write_hls(graph, part=PART, clock_mhz=250.0, out=root / name)
-            x, _ = quantize_inputs(graph, random_inputs(200 + i, graph, BATCH))
-            out[name] = Design(graph, path, x)
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(build_csim, [d.path for d in out.values()]))
-        yield out
+        yield build_designs(_designs(), tmp_path_factory.mktemp("hls_minifloat"), seed=200)
 
 
 @pytest.mark.parametrize(
     "name", ["e4m3_weights", "e2m1", "ternary", "ternary_per_channel", "binary", "e5m2", "e3m2_e2m3", "activations"]
 )
 def test_csim_equals_golden(designs: dict[str, Design], name: str) -> None:
-    d = designs[name]
-    y = run_csim(d.path, d.x)
-    golden = evaluate_ints(d.graph, d.x)
-    assert y.shape == golden.shape == (BATCH, *d.graph.output.output.shape)
-    assert np.array_equal(y, golden)
-    assert len(np.unique(golden.astype(object))) > 10  # the outputs really vary
+    assert_csim_equals_golden(designs[name])
 
 
 def test_e5m2_accumulators_are_wider_than_64_bits(designs: dict[str, Design]) -> None:
@@ -434,6 +407,6 @@ def test_sign_formats_are_weights_only(tmp_path: Path, where: str, fmt: str) -> 
         bias_fmt,
         output_format=fmt if where == "output" else "fixed<8,3>",
     )
-    graph = _with_folds(b.build(), [Fold(1, 1)])
+    graph = with_folds(b.build(), [Fold(1, 1)])
     with pytest.raises(UnsupportedLayerError, match="weight formats only"):
         write_hls(graph, part=PART, clock_mhz=100, out=tmp_path / "p")
