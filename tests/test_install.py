@@ -53,3 +53,17 @@ def test_wheel_install_finds_package_data(tmp_path: Path) -> None:
             if p.is_file() and "__pycache__" not in p.parts
         }
         assert shipped <= installed, (name, shipped - installed)
+
+
+def test_every_data_subfolder_is_a_listed_package() -> None:
+    """setuptools warns (once per folder, on every install) about data folders it is not told of."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    for name in DATA:
+        for folder in [
+            ROOT / name,
+            *(p for p in (ROOT / name).rglob("*") if p.is_dir() and "__pycache__" not in p.parts),
+        ]:
+            package = ".".join(("fpga_gen", "_data", *folder.relative_to(ROOT).parts))
+            assert package in listed, f"add {package!r} to [tool.setuptools] packages in pyproject.toml"
