@@ -9,10 +9,14 @@
 //      shared by every PE), each PE row is an fg_mf_dot: one DSP48E1 per lane for the
 //      significand product, a barrel shifter for the exponents, a fabric adder tree.
 //      SIMD slices per PE.
-//   2  multiplier-free, ternary / binary weights x fixed-point inputs: each PE row is an
-//      fg_tern_dot (add / subtract / skip per lane, fabric adder tree) and the weight
-//      scale is applied once per output, after the fold accumulation (fg_scale: a shift,
-//      or shift-and-add by a constant or by a per-channel ROM). No DSP at all.
+//   2  multiplier-free, ternary / binary weights x fixed-point or minifloat inputs: each
+//      PE row is an fg_tern_dot (add / subtract / skip per lane, fabric adder tree) and
+//      the weight scale is applied once per output, after the fold accumulation
+//      (fg_scale: a shift, or shift-and-add by a constant or by a per-channel ROM). No DSP
+//      at all. Minifloat inputs (IN_MF = 1) are first made exact, once for all PEs: each
+//      lane is decoded (fg_mf_decode, as for engine 1) and v << e widened to its exact
+//      fixed-point value in X_W bits (the Kulisch view, sizing.exact_fixed), combinationally
+//      in the operand cycle, so the pipeline is the same as for fixed-point inputs.
 //
 // Streams (valid/ready, AXI4-Stream semantics): the input carries IN_ELEMS elements per
 // beat (element e of the vector in beat e / IN_ELEMS, lane e % IN_ELEMS, lane 0 in the
@@ -40,7 +44,8 @@
 //     fixed-point rounding / overflow or minifloat RNE) into the output register.
 // Pipeline (cycle of issue = t): operands registered t+1, dot product ready in cycle
 // t + DOT (DOT = SIMD+3 for engine 0: lane j enters slice j at t+1+j, AREG/MREG/PREG;
-// 6 for engine 1: MAC 4, tree register 1; 2 for engine 2: tree register 1),
+// 6 for engine 1: MAC 4, tree register 1; 2 for engine 2: tree register 1, with or
+// without the combinational minifloat decode),
 // accumulator t+DOT+1, output register t+DOT+2.
 // Hence, with an always-ready output: last input beat accepted at cycle w ->
 // last output beat at w + SF*NF + DOT + 2; successive vectors SF*NF cycles apart.
@@ -54,7 +59,7 @@ module fg_dense #(
     parameter integer SIMD = 1,
     parameter integer IN_ELEMS = 1,    // elements per input beat; divides N_IN
     // input elements: IN_W bits, two's complement if IN_SIGNED (engines 0, 2), or an
-    // fg_mf_decode operand (engine 1)
+    // fg_mf_decode operand (engine 1; engine 2 with IN_MF = 1)
     parameter integer IN_W = 8,
     parameter integer IN_SIGNED = 1,
     // weights: codes of W_W bits (engine 0: two's complement mantissas; engine 1: see
@@ -77,6 +82,7 @@ module fg_dense #(
     parameter integer W_V_W = 8,
     parameter integer W_E_W = 1,
     parameter integer BINARY = 0,
+    parameter integer X_W = 9,         // engine 2, IN_MF = 1: an input's exact value, two's complement
     parameter integer PROD_W = 16,     // engines 1, 2: one lane's exact product / term
     // engine 2: the scale, applied as  accumulator * scale << SCALE_SHIFT
     parameter integer SCALE_W = 1,     // unsigned factor width
@@ -235,12 +241,21 @@ module fg_dense #(
         if (en) x_r <= x_rd;
     end
     // Engine-specific views of x_r, made once for all PEs: the systolic skew of the DSP
-    // chains (engine 0) or the decoded significands and exponents (engine 1).
+    // chains (engine 0), the decoded significands and exponents (engine 1, and engine 2
+    // with minifloat inputs), the inputs the add / subtract lanes read (engine 2).
     // Each engine reads only its own view; the others are tied to zero.
     /* verilator lint_off UNUSEDSIGNAL */
     wire [SIMD*IN_W-1:0] x_skew;
     wire [SIMD*IN_V_W-1:0] x_v;
+    localparam integer DECODE = (ENGINE == 1 || (ENGINE == 2 && IN_MF != 0)) ? 1 : 0;
+    // engine 2: what the add / subtract lanes read (x_t), exact inputs of T_X_W bits
+    // (engines 0 and 1 read neither parameter)
+    /* verilator lint_off UNUSEDPARAM */
+    localparam integer T_X_W = (ENGINE == 2 && IN_MF != 0) ? X_W : IN_W;
+    localparam integer T_X_SIGNED = (IN_MF != 0) ? 1 : IN_SIGNED;
+    /* verilator lint_on UNUSEDPARAM */
     wire [SIMD*IN_E_W-1:0] x_e;
+    wire [SIMD*T_X_W-1:0] x_t;
     /* verilator lint_on UNUSEDSIGNAL */
     genvar j;
     generate
@@ -249,7 +264,7 @@ module fg_dense #(
         end else begin : g_no_skew
             assign x_skew = {SIMD*IN_W{1'b0}};
         end
-        if (ENGINE == 1) begin : g_x_decode
+        if (DECODE != 0) begin : g_x_decode
             for (j = 0; j < SIMD; j = j + 1) begin : g_lane
                 fg_mf_decode #(.MF(IN_MF), .W(IN_W), .SIGNED(IN_SIGNED), .E(IN_E), .M(IN_M), .SUB(IN_SUB),
                                .V_W(IN_V_W), .E_W(IN_E_W))
@@ -258,6 +273,19 @@ module fg_dense #(
         end else begin : g_no_decode
             assign x_v = {SIMD*IN_V_W{1'b0}};
             assign x_e = {SIMD*IN_E_W{1'b0}};
+        end
+        if (DECODE != 0 && ENGINE == 2) begin : g_x_exact
+            // each minifloat input's exact value v << e on its format's grid (the grid of
+            // sizing.exact_fixed): sign-extend v to X_W bits, then shift
+            for (j = 0; j < SIMD; j = j + 1) begin : g_lane
+                wire [X_W-1:0] ve;
+                fg_extend #(.IN_W(IN_V_W), .OUT_W(X_W), .SIGNED(1)) u_v (.x(x_v[j*IN_V_W +: IN_V_W]), .y(ve));
+                assign x_t[j*X_W +: X_W] = ve << x_e[j*IN_E_W +: IN_E_W];
+            end
+        end else if (ENGINE == 2) begin : g_x_fixed
+            assign x_t = x_r;
+        end else begin : g_no_exact
+            assign x_t = {SIMD*T_X_W{1'b0}};
         end
     endgenerate
 
@@ -291,9 +319,9 @@ module fg_dense #(
                             .W_E_W(W_E_W), .PROD_W(PROD_W), .PSUM_W(PSUM_W))
                     u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_word), .psum(psum));
             end else begin : g_tern
-                fg_tern_dot #(.SIMD(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .BINARY(BINARY), .T_W(PROD_W),
+                fg_tern_dot #(.SIMD(SIMD), .X_W(T_X_W), .X_SIGNED(T_X_SIGNED), .BINARY(BINARY), .T_W(PROD_W),
                               .PSUM_W(PSUM_W))
-                    u_dot (.clk(clk), .en(en), .x(x_r), .w(w_word), .psum(psum));
+                    u_dot (.clk(clk), .en(en), .x(x_t), .w(w_word), .psum(psum));
             end
 
             // Partial sum onto the accumulator grid: sign-extend, then shift left.

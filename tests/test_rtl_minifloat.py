@@ -300,7 +300,31 @@ def _design_e5m2() -> Graph:
     )
 
 
-DESIGNS = {"e4m3": _design_e4m3, "e2m1": _design_e2m1, "ternary": _design_ternary, "e5m2": _design_e5m2}
+def _design_ternary_minifloat() -> Graph:
+    """No multiplier on minifloat inputs (each decoded to its exact fixed-point value):
+    ternary<0.25> x e4m3, binary with one scale per output channel x e2m1, an e3m2
+    activation, then binary x e3m2 into the exact accumulator."""
+    return _mlp(
+        "tern_mf",
+        8,
+        "e4m3",
+        [
+            Layer(6, "ternary<0.25>", "fixed<8,2>", "linear", "e2m1", Fold(3, 4)),
+            Layer(4, "binary<0.375, 1.0, 0.125, 3.0>", "e2m1", "linear", "e3m2", Fold(2, 3)),
+            ("relu", "e3m2"),
+            Layer(2, "binary<0.5>", None, "linear", None, Fold(1, 2)),
+        ],
+        seed=25,
+    )
+
+
+DESIGNS = {
+    "e4m3": _design_e4m3,
+    "e2m1": _design_e2m1,
+    "ternary": _design_ternary,
+    "e5m2": _design_e5m2,
+    "tern_mf": _design_ternary_minifloat,
+}
 
 
 @dataclass
@@ -352,6 +376,12 @@ def test_designs_use_the_engines_they_are_for(designs: Designs) -> None:
     assert engines["e2m1"] == [("minifloat", "MiniFloat")] * 2
     assert engines["ternary"] == [("multiplier_free", "FixedPoint")] * 3
     assert engines["e5m2"] == [("minifloat", "MiniFloat")] * 2
+    assert engines["tern_mf"] == [("multiplier_free", "MiniFloat")] * 3
+    assert [str(s.x.fmt) for s in plan(designs("tern_mf").graph).stages if isinstance(s, DenseStage)] == [
+        "e4m3",
+        "e2m1",
+        "e3m2",
+    ]
     kinds = [l.kind for l in designs("e2m1").graph.layers]
     assert kinds.count("Activation") == 3
     stages = [s for s in plan(designs("ternary").graph).stages if isinstance(s, DenseStage)]
@@ -376,6 +406,10 @@ def test_timing_formulas() -> None:
     # input 2 beats (simd 4), then the activation: 1; dense0 3x4: 2*2 + 8; dense1 2x6: 2*1 + 8; two activations
     assert latency_cycles(_design_e2m1()) == (2 - 1) + 1 + (4 + 8) + (2 + 8) + 1 + 1
     assert interval_cycles(_design_e2m1()) == 4
+    # minifloat inputs decode in the operand cycle: the multiplier-free DOT stays 2
+    # input 2 beats (simd 4); dense0 3x4: 2*2 steps + 4; dense1 2x3: 2*2 + 4; activation 1; dense2 1x2: 2*2 + 4
+    assert latency_cycles(_design_ternary_minifloat()) == (2 - 1) + (4 + 4) + (4 + 4) + 1 + (4 + 4)
+    assert interval_cycles(_design_ternary_minifloat()) == 4
 
 
 @pytest.mark.slow
@@ -445,18 +479,25 @@ def _dsp48e1_per_stage(rtl: Path, workdir: Path) -> dict[str, int]:
 def test_dsp48e1_instances_match_the_manifest(designs: Designs, tmp_path: Path) -> None:
     """Ternary / binary layers instantiate no DSP48E1 (a design of them has no DSP model at
     all); the minifloat engine one per lane."""
-    for name in ("ternary", "e4m3"):
+    for name in ("ternary", "e4m3", "tern_mf"):
         rtl = designs(name).rtl
         manifest = json.loads((rtl / "manifest.json").read_text())
         found = _dsp48e1_per_stage(rtl, tmp_path / name)
         expected = {s["name"]: s["dsp48e1"] for s in manifest["stages"]}
         assert found == expected, name
         for stage in manifest["stages"]:
+            if stage["kind"] != "Dense":
+                assert stage["dsp48e1"] == 0
+                continue
             per_lane = 0 if stage["engine"] == "multiplier_free" else 1
             assert stage["dsp48e1"] == per_lane * stage["pe"] * stage["simd"]
-    tern = json.loads((designs("ternary").rtl / "manifest.json").read_text())
-    assert all(s["dsp48e1"] == 0 for s in tern["stages"])
-    assert not any("dsp" in f for f in tern["sources"] + tern["sim_sources"])
+    for name in ("ternary", "tern_mf"):
+        tern = json.loads((designs(name).rtl / "manifest.json").read_text())
+        assert all(s["dsp48e1"] == 0 for s in tern["stages"]), name
+        assert not any("dsp" in f for f in tern["sources"] + tern["sim_sources"]), name
+    tern_mf = json.loads((designs("tern_mf").rtl / "manifest.json").read_text())
+    assert "fg_mf_decode.v" in tern_mf["sources"]
+    assert [s["params"].get("IN_MF") for s in tern_mf["stages"]] == [1, 1, 1, 1]
 
 
 def test_streams_carry_minifloat_codes(designs: Designs) -> None:
@@ -480,11 +521,6 @@ def _one_layer(input_format: str, weight: str, output: str | None = None) -> Gra
 @pytest.mark.parametrize(
     ("graph", "error", "match"),
     [
-        (
-            lambda: _one_layer("e4m3", "ternary<0.5>"),
-            UnsupportedLayerError,
-            r"dense0: ternary<0\.5> weights need fixed",
-        ),
         (lambda: _one_layer("fixed<8,3>", "e4m3", "ternary<1.0>"), UnsupportedLayerError, r"cannot travel on an RTL"),
         (
             lambda: _one_layer("fixed<8,3>", "minifloat<4,17>"),

@@ -15,8 +15,10 @@ Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
   per PE row (one DSP per lane).
 * ``minifloat`` -- any operand a minifloat: one DSP48E1 per lane for the significand
   product, exponent alignment by a barrel shifter, fabric adder tree (one DSP per lane).
-* ``multiplier_free`` -- ternary / binary weights x fixed-point inputs: add / subtract in
-  a LUT adder tree, the scale applied once per output neuron (no DSP).
+* ``multiplier_free`` -- ternary / binary weights x fixed-point or minifloat inputs: add /
+  subtract in a LUT adder tree, the scale applied once per output neuron (no DSP). A
+  minifloat input is decoded first (fg_mf_decode, as for ``minifloat``) to its exact
+  fixed-point value (``sizing.exact_fixed``, the Kulisch view), combinationally.
 """
 
 from __future__ import annotations
@@ -278,6 +280,8 @@ class DenseStage:
             doc |= self.x.params("IN") | self.weight.params("W") | {"PROD_W": self.prod_bits}
         else:
             doc |= {"IN_W": self.src.width, "IN_SIGNED": int(self.src.signed), "W_W": self.weight_bits}
+            if self.engine == "multiplier_free" and self.src.codes:
+                doc |= self.x.params("IN") | {"X_W": signed_bits(exact_fixed(self.x.fmt))}
         if self.scaling is not None:
             doc |= {
                 "BINARY": int(isinstance(self.layer.weight.format, Binary)),
@@ -421,12 +425,8 @@ def _multiplier_free(layer: Dense, w_fmt: Ternary | Binary, x_fmt: StreamFormat,
     The golden accumulator is sum(x * level * s) with s the scale on the weight grid
     (2**-w_fmt.frac); factoring s = factor << k out of the sum leaves a sum of levels,
     which the lanes add and subtract, and one ``* factor << (k + accumulator shift)``.
+    A minifloat input enters the sum as its exact fixed-point value (``exact_fixed``).
     """
-    if not isinstance(x_fmt, FixedPoint):
-        raise UnsupportedLayerError(
-            f"layer {layer.name}: {w_fmt} weights need fixed-point inputs in the RTL backend, got {x_fmt}; "
-            "quantize the layer's input to a fixed<W,I> format"
-        )
     unit = Binary(1.0) if isinstance(w_fmt, Binary) else Ternary(1.0)  # the weight levels
     fold = _fold(layer)
     scales = [int(Fraction(float(s)) * 2**w_fmt.frac) for s in w_fmt.scales]
@@ -435,7 +435,7 @@ def _multiplier_free(layer: Dense, w_fmt: Ternary | Binary, x_fmt: StreamFormat,
     common_pow2 = min((s & -s).bit_length() - 1 for s in scales)
     factors = tuple(s >> common_pow2 for s in scales)
     acc: FixedPoint = common["acc"]
-    prod_frac = x_fmt.frac + w_fmt.frac
+    prod_frac = exact_fixed(x_fmt).frac + w_fmt.frac
     return DenseStage(
         **common,
         engine="multiplier_free",

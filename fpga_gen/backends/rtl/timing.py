@@ -22,7 +22,10 @@ Every stage of the chain (see ``plan``) hands a vector on when its last beat is 
 
   so ``latency`` is ``NF*SF + SIMD + 5``, ``NF*SF + 8`` and ``NF*SF + 4``. The ternary /
   binary scale and the minifloat RNE normaliser are combinational between the
-  accumulator and the output register, like fg_cast: they add no cycle.
+  accumulator and the output register, like fg_cast: they add no cycle. Likewise a
+  ``multiplier_free`` layer on minifloat inputs decodes them to exact fixed point
+  (fg_mf_decode, then ``v << e``) combinationally between the operand register and the
+  adder tree register: ``DOT`` stays 2, whatever the input format.
 * an Activation stage (fg_act) is one register: ``latency = 1``; ``period`` = its beats.
 
 The first input beat is accepted in cycle 0 and the top input stream needs ``B_in`` beats

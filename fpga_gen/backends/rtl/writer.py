@@ -101,6 +101,8 @@ def _library_files(p: Plan) -> list[str]:
     for stage in p.stages:
         files += CONVERT_FILES[isinstance(stage.dst.fmt, MiniFloat)]
         files += (*DENSE_FILES, *ENGINE_FILES[stage.engine]) if isinstance(stage, DenseStage) else ACT_FILES
+        if isinstance(stage, DenseStage) and stage.engine == "multiplier_free" and stage.src.codes:
+            files.append("fg_mf_decode.v")  # minifloat inputs, made exact before the lanes
     return list(dict.fromkeys(files))
 
 
