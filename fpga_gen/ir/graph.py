@@ -14,7 +14,7 @@ import numpy.typing as npt
 from fpga_gen.errors import FpgaGenError, GraphError
 from fpga_gen.formats import Format, MiniFloat, parse_format
 from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.ir.layers import LAYER_KINDS, Activation, Dense, Fold, Input, Layer, Output
+from fpga_gen.ir.layers import LAYER_KINDS, Add, Concatenate, Fold, Input, Layer, Output
 from fpga_gen.ir.tensor import Tensor, TensorSpec
 
 if TYPE_CHECKING:
@@ -55,8 +55,16 @@ class Graph:
         return self.layers[-1]  # type: ignore[return-value]
 
     def input_spec(self, layer: Layer) -> TensorSpec:
-        """The spec of the (single) tensor ``layer`` reads."""
+        """The spec of the first (for most layers the only) tensor ``layer`` reads."""
         return self[layer.inputs[0]].output
+
+    def input_specs(self, layer: Layer) -> tuple[TensorSpec, ...]:
+        """The specs of every tensor ``layer`` reads, in order."""
+        return tuple(self[src].output for src in layer.inputs)
+
+    def readers(self, name: str) -> tuple[Layer, ...]:
+        """The layers that read the output of layer ``name``."""
+        return tuple(layer for layer in self.layers if name in layer.inputs)
 
     def with_layers(self, layers: tuple[Layer, ...]) -> Graph:
         return replace(self, layers=layers)
@@ -128,8 +136,6 @@ def _layer_doc(layer: Layer, arrays: dict[str, npt.NDArray[np.int64]]) -> dict[s
             value = {"shape": list(value.shape), "format": str(value.format)}
         elif isinstance(value, Fold):
             value = {"pe": value.pe, "simd": value.simd}
-        elif isinstance(value, tuple):
-            value = list(value)
         doc[f.name] = value
     return doc
 
@@ -147,12 +153,17 @@ def _layer_from_doc(doc: dict[str, Any], arrays: dict[str, npt.NDArray[np.int64]
             value = TensorSpec(tuple(value["shape"]), parse_format(value["format"]))
         elif f.name == "fold" and value is not None:
             value = Fold(**value)
-        elif f.name == "inputs":
-            value = tuple(value)
+        elif isinstance(value, list):
+            value = _tuples(value)
         elif isinstance(value, dict) and "array" in value:
             value = Tensor(parse_format(value["format"]), arrays[value["array"]])
         kwargs[f.name] = value
     return cls(**kwargs)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the (nested) tuples the frozen layers hold."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _check_tensor_format(layer: str, fmt: Format) -> None:
@@ -165,38 +176,38 @@ def _check_tensor_format(layer: str, fmt: Format) -> None:
     exact_fixed(fmt)  # raises for a format without an exact integer grid
 
 
+# How many tensors each kind reads; kinds not listed read exactly one.
+_ARITY = {Input: (0, 0), Add: (2, None), Concatenate: (2, None)}
+
+
 def _validate(graph: Graph) -> None:
     layers = graph.layers
     _check_tensor_format(layers[0].name, layers[0].output.format)
     if len(layers) < 2 or not isinstance(layers[0], Input) or not isinstance(layers[-1], Output):
         raise GraphError(f"graph {graph.name}: must start with one Input and end with one Output layer")
     seen: dict[str, Layer] = {}
+    read: set[str] = set()
     for layer in layers:
         if layer.name in seen:
             raise GraphError(f"graph {graph.name}: layer name {layer.name!r} is used twice")
         if isinstance(layer, Input) and layer is not layers[0]:
             raise GraphError(f"graph {graph.name}: second Input layer {layer.name}; one input is supported")
-        if not isinstance(layer, Input) and len(layer.inputs) != 1:
-            raise GraphError(f"layer {layer.name}: reads {len(layer.inputs)} tensors, expected 1")
+        if isinstance(layer, Output) and layer is not layers[-1]:
+            raise GraphError(f"graph {graph.name}: Output layer {layer.name} is not the last layer")
+        lo, hi = _ARITY.get(type(layer), (1, 1))
+        if len(layer.inputs) < lo or (hi is not None and len(layer.inputs) > hi):
+            expected = f"{lo}" if lo == hi else f"at least {lo}"
+            raise GraphError(
+                f"layer {layer.name} ({layer.kind}): reads {len(layer.inputs)} tensors, expected {expected}"
+            )
         for src in layer.inputs:
             if src not in seen:
                 raise GraphError(f"layer {layer.name}: input {src!r} is not an earlier layer")
         if layer.inputs:
-            _check_edge(layer, seen[layer.inputs[0]].output)
+            _check_tensor_format(layer.name, layer.output.format)
+            layer.check(tuple(seen[src].output for src in layer.inputs))
+        read.update(layer.inputs)
         seen[layer.name] = layer
-
-
-def _check_edge(layer: Layer, src: TensorSpec) -> None:
-    _check_tensor_format(layer.name, layer.output.format)
-    if isinstance(layer, Dense):
-        if src.shape != (layer.n_in,):
-            raise GraphError(
-                f"layer {layer.name}: input shape {src.shape} does not match weight shape "
-                f"{layer.weight.shape}; flatten the input to ({layer.n_in},)"
-            )
-    elif isinstance(layer, Activation | Output) and layer.output.shape != src.shape:
-        raise GraphError(f"layer {layer.name}: output shape {layer.output.shape} differs from input shape {src.shape}")
-    if isinstance(layer, Output) and layer.output.format != src.format:
-        raise GraphError(
-            f"layer {layer.name}: an Output layer cannot change the format ({src.format} -> {layer.output.format})"
-        )
+    unread = [l.name for l in layers[:-1] if l.name not in read]
+    if unread:
+        raise GraphError(f"graph {graph.name}: the outputs of {unread} are never read; remove those layers")

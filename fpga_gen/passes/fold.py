@@ -1,4 +1,4 @@
-"""Choose PE x SIMD per matmul layer: the fastest balanced schedule within a DSP budget."""
+"""Choose PE x SIMD per matmul layer (dense or convolution): the fastest balanced schedule in a DSP budget."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from fpga_gen.errors import ResourceError
 from fpga_gen.formats import Binary, Ternary
-from fpga_gen.ir import Dense, Fold, Graph, Layer
+from fpga_gen.ir import Fold, Graph, Layer, MatMul
 
 
 @dataclass(frozen=True)
@@ -42,51 +42,52 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def fold_candidates(layer: Dense, max_simd: int) -> list[Fold]:
+def fold_candidates(layer: MatMul, max_simd: int) -> list[Fold]:
     """Every fold with PE dividing n_out and SIMD dividing n_in, SIMD at most ``max_simd``."""
     return [Fold(pe, simd) for pe in _divisors(layer.n_out) for simd in _divisors(layer.n_in) if simd <= max_simd]
 
 
-def _cycles(layer: Dense, f: Fold) -> int:
-    return (layer.n_in // f.simd) * (layer.n_out // f.pe)
+def _cycles(layer: MatMul, f: Fold) -> int:
+    """Engine cycles per sample: every output position repeats the folded matrix-vector product."""
+    return layer.positions * (layer.n_in // f.simd) * (layer.n_out // f.pe)
 
 
-def dsp_count(layer: Dense, fold: Fold) -> int:
+def dsp_count(layer: MatMul, fold: Fold) -> int:
     """DSP slices of a folded layer: one per lane, none when the weights need no multiplier."""
     return 0 if isinstance(layer.weight.format, Ternary | Binary) else fold.pe * fold.simd
 
 
-def _cheapest(layer: Dense, target: int, max_simd: int) -> Fold | None:
+def _cheapest(layer: MatMul, target: int, max_simd: int) -> Fold | None:
     """Fewest DSPs, then lanes, meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
     ok = [f for f in fold_candidates(layer, max_simd) if _cycles(layer, f) <= target]
     return min(ok, key=lambda f: (dsp_count(layer, f), f.pe * f.simd, _cycles(layer, f), f.pe), default=None)
 
 
 def fold(graph: Graph, config: FoldConfig) -> Graph:
-    dense = [l for l in graph.layers if isinstance(l, Dense)]
-    if not dense:
+    matmuls = [l for l in graph.layers if isinstance(l, MatMul)]
+    if not matmuls:
         return graph
     if config.target_cycles is not None:
         targets = [config.target_cycles]
     else:
-        targets = sorted({_cycles(l, f) for l in dense for f in fold_candidates(l, config.max_simd)})
+        targets = sorted({_cycles(l, f) for l in matmuls for f in fold_candidates(l, config.max_simd)})
     for target in targets:
-        choice = {l.name: _cheapest(l, target, config.max_simd) for l in dense}
+        choice = {l.name: _cheapest(l, target, config.max_simd) for l in matmuls}
         folds = {name: f for name, f in choice.items() if f is not None}
         if (
-            len(folds) == len(dense)
-            and sum(dsp_count(l, folds[l.name]) for l in dense) <= config.max_dsp
+            len(folds) == len(matmuls)
+            and sum(dsp_count(l, folds[l.name]) for l in matmuls) <= config.max_dsp
             and sum(f.pe * f.simd for f in folds.values()) <= config.max_lanes
         ):
             return graph.with_layers(tuple(_with_fold(l, folds) for l in graph.layers))
     raise ResourceError(
         f"graph {graph.name}: no folding fits {config.max_dsp} DSPs and {config.max_lanes} lanes"
         + (f" at {config.target_cycles} cycles per layer" if config.target_cycles else "")
-        + f"; the slowest schedule (PE=SIMD=1 everywhere) needs {len(dense)} DSPs and "
-        f"{max(l.n_in * l.n_out for l in dense)} cycles per layer: raise the cycle target "
+        + f"; the slowest schedule (PE=SIMD=1 everywhere) needs {len(matmuls)} DSPs and "
+        f"{max(l.positions * l.n_in * l.n_out for l in matmuls)} cycles per layer: raise the cycle target "
         "or use a board with more DSPs"
     )
 
 
 def _with_fold(layer: Layer, folds: dict[str, Fold]) -> Layer:
-    return replace(layer, fold=folds[layer.name]) if isinstance(layer, Dense) else layer
+    return replace(layer, fold=folds[layer.name]) if isinstance(layer, MatMul) else layer

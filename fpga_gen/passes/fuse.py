@@ -1,14 +1,14 @@
-"""Fuse an Activation into the Dense layer before it, so hardware rounds once."""
+"""Fuse an Activation into the matmul layer (Dense or convolution) before it, so hardware rounds once."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from fpga_gen.ir import Activation, Dense, Graph, Layer
+from fpga_gen.ir import Activation, Graph, Layer, MatMul
 
 
 def fuse_activations(graph: Graph) -> Graph:
-    """Dense(linear, exact accumulator output) -> Activation  becomes one Dense.
+    """MatMul(linear, exact accumulator output) -> Activation  becomes one Dense.
 
     Only when the Dense output is its exact accumulator (nothing rounded yet) and the
     Activation is the Dense output's only reader: then relu + one rounding of the
@@ -25,7 +25,7 @@ def fuse_activations(graph: Graph) -> Graph:
         prev = out[-1] if out else None
         if (
             isinstance(layer, Activation)
-            and isinstance(prev, Dense)
+            and isinstance(prev, MatMul)
             and layer.inputs == (prev.name,)
             and readers[prev.name] == 1
             and prev.activation == "linear"
@@ -38,6 +38,6 @@ def fuse_activations(graph: Graph) -> Graph:
     return graph.with_layers(tuple(out))
 
 
-def _is_exact(dense: Dense, earlier: list[Layer]) -> bool:
+def _is_exact(dense: MatMul, earlier: list[Layer]) -> bool:
     fmt = next(l.output.format for l in earlier if l.name == dense.inputs[0])
     return dense.output.format == dense.accumulator(fmt)
