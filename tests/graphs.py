@@ -10,7 +10,7 @@ import numpy as np
 
 from fpga_gen.formats import Binary, FixedPoint, MiniFloat, Ternary, parse_format
 from fpga_gen.formats.sizing import exact_fixed, int_range
-from fpga_gen.ir import Dense, Fold, Graph
+from fpga_gen.ir import Fold, Graph, MatMul
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.passes import FoldConfig, fold, fuse_activations
 
@@ -49,10 +49,55 @@ def random_mlp(
     return fold(graph, FoldConfig(max_dsp=max_dsp)) if folds is None else with_folds(graph, folds)
 
 
+def random_cnn(
+    seed: int,
+    input_shape: tuple[int, ...] = (8, 8, 2),
+    *,
+    input_format: str = "fixed<8,3>",
+    weight_format: str = "fixed<6,1>",
+    bias_format: str | None = "fixed<8,2>",
+    act_format: str = "ufixed<8,3,RND_CONV,SAT>",
+    kernel: int = 3,
+    channels: int = 4,
+    strides: int = 1,
+    padding: str = "same",
+    depthwise: bool = False,
+    pool: str | None = "max",
+    pool_size: int = 2,
+    dense_out: int | None = 4,
+    folds: Sequence[Fold] | None = None,
+    max_dsp: int = 10_000,
+) -> Graph:
+    """conv (or depthwise conv) -> activation -> pool -> flatten -> dense, channels-last.
+
+    ``input_shape`` (L, C) gives 1-D layers, (H, W, C) 2-D ones; ``channels`` is the
+    convolution's output channels (the depthwise multiplier is channels // C). ``pool`` None
+    and ``dense_out`` None leave those layers out. Fused and folded as in ``random_mlp``.
+    """
+    rng = np.random.default_rng(seed)
+    rank = len(input_shape) - 1
+    b = GraphBuilder(f"cnn{seed}", input_shape, input_format)
+    c_in = input_shape[-1]
+    last_axis = max(channels // c_in, 1) if depthwise else channels
+    w = _uniform(rng, weight_format, (*(kernel,) * rank, c_in, last_axis))
+    n_out = c_in * last_axis if depthwise else channels
+    bias = _uniform(rng, bias_format, (n_out,)) if bias_format else None
+    b.conv(w, weight_format, bias, bias_format, strides=strides, padding=padding, depthwise=depthwise)
+    b.activation("relu", act_format)
+    if pool is not None:
+        b.pool(pool, pool_size, output_format=act_format if pool == "avg" else None)
+    if dense_out is not None:
+        b.flatten()
+        n_in = b.last.output.size
+        b.dense(_uniform(rng, weight_format, (n_in, dense_out)), weight_format)
+    graph = fuse_activations(b.build())
+    return fold(graph, FoldConfig(max_dsp=max_dsp)) if folds is None else with_folds(graph, folds)
+
+
 def with_folds(graph: Graph, folds: Sequence[Fold]) -> Graph:
-    """``graph`` with the given folds on its Dense layers, in order."""
+    """``graph`` with the given folds on its matmul layers (Dense, convolutions), in order."""
     it = iter(folds)
-    return graph.with_layers(tuple(replace(l, fold=next(it)) if isinstance(l, Dense) else l for l in graph.layers))
+    return graph.with_layers(tuple(replace(l, fold=next(it)) if isinstance(l, MatMul) else l for l in graph.layers))
 
 
 def random_inputs(seed: int, graph: Graph, n: int) -> np.ndarray:
