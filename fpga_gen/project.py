@@ -28,8 +28,8 @@ from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.errors import BoardError, FpgaGenError, GraphError
 from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.golden import quantize_inputs
-from fpga_gen.ir import Dense, Graph, load
-from fpga_gen.passes import FoldConfig, dsp_count, lower
+from fpga_gen.ir import Graph, MatMul, load
+from fpga_gen.passes import FoldConfig, dsp_count, engine_cycles, lower
 
 PROJECT_FILE = "project.json"
 # DSP primitives the RTL engines instantiate; DSP48E2 (UltraScale+) is not written yet.
@@ -74,16 +74,16 @@ class Project:
         for layer in self.graph.layers[1:-1]:
             in_fmt = self.graph.input_spec(layer).format
             entry: dict[str, Any] = {"name": layer.name, "kind": layer.kind, "input": str(in_fmt)}
-            if isinstance(layer, Dense) and layer.fold is not None:
+            if isinstance(layer, MatMul) and layer.fold is not None:
                 entry |= {
                     "weight": str(layer.weight.format),
                     "bias": str(layer.bias_format) if layer.bias is not None else None,
                     "accumulator": str(layer.accumulator(in_fmt)),
                     "activation": layer.activation,
-                    "macs": layer.n_in * layer.n_out,
+                    "macs": layer.positions * layer.n_in * layer.n_out,
                     "pe": layer.fold.pe,
                     "simd": layer.fold.simd,
-                    "cycles": (layer.n_in // layer.fold.simd) * (layer.n_out // layer.fold.pe),
+                    "cycles": engine_cycles(layer, layer.fold),
                     "dsp": dsp_count(layer, layer.fold),
                 }
             entry["output"] = str(layer.output.format)

@@ -47,7 +47,7 @@ def fold_candidates(layer: MatMul, max_simd: int) -> list[Fold]:
     return [Fold(pe, simd) for pe in _divisors(layer.n_out) for simd in _divisors(layer.n_in) if simd <= max_simd]
 
 
-def _cycles(layer: MatMul, f: Fold) -> int:
+def engine_cycles(layer: MatMul, f: Fold) -> int:
     """Engine cycles per sample: every output position repeats the folded matrix-vector product."""
     return layer.positions * (layer.n_in // f.simd) * (layer.n_out // f.pe)
 
@@ -59,8 +59,8 @@ def dsp_count(layer: MatMul, fold: Fold) -> int:
 
 def _cheapest(layer: MatMul, target: int, max_simd: int) -> Fold | None:
     """Fewest DSPs, then lanes, meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
-    ok = [f for f in fold_candidates(layer, max_simd) if _cycles(layer, f) <= target]
-    return min(ok, key=lambda f: (dsp_count(layer, f), f.pe * f.simd, _cycles(layer, f), f.pe), default=None)
+    ok = [f for f in fold_candidates(layer, max_simd) if engine_cycles(layer, f) <= target]
+    return min(ok, key=lambda f: (dsp_count(layer, f), f.pe * f.simd, engine_cycles(layer, f), f.pe), default=None)
 
 
 def fold(graph: Graph, config: FoldConfig) -> Graph:
@@ -70,7 +70,7 @@ def fold(graph: Graph, config: FoldConfig) -> Graph:
     if config.target_cycles is not None:
         targets = [config.target_cycles]
     else:
-        targets = sorted({_cycles(l, f) for l in matmuls for f in fold_candidates(l, config.max_simd)})
+        targets = sorted({engine_cycles(l, f) for l in matmuls for f in fold_candidates(l, config.max_simd)})
     for target in targets:
         choice = {l.name: _cheapest(l, target, config.max_simd) for l in matmuls}
         folds = {name: f for name, f in choice.items() if f is not None}
