@@ -12,13 +12,16 @@ TensorFlow is imported only by ``from_qkeras`` (and the other front-ends), on fi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fpga_gen import boards
 from fpga_gen.errors import FpgaGenError
 from fpga_gen.formats import Format
 from fpga_gen.ir import Graph, load
 from fpga_gen.project import Project, build, open_project
+
+if TYPE_CHECKING:
+    from fpga_gen.frontends.keras_ptq import FormatSpec
 
 __version__ = "0.1.0"
 
@@ -30,4 +33,25 @@ def from_qkeras(model: Any, input_format: Format | str | None = None) -> Graph:
     return convert(model, input_format)
 
 
-__all__ = ["FpgaGenError", "Graph", "Project", "boards", "build", "from_qkeras", "load", "open_project"]
+def quantize(
+    model: Any,
+    weights: FormatSpec = "e4m3",
+    activations: FormatSpec = "fixed<8,3,RND_CONV,SAT>",
+    calibration: Any = None,
+    *,
+    per_channel: bool = False,
+    method: str = "max",
+    percentile: float = 99.99,
+) -> Graph:
+    """Float Keras model + calibration inputs -> quantized Graph (imports TensorFlow on first use).
+
+    See ``fpga_gen.frontends.keras_ptq.quantize``.
+    """
+    from fpga_gen.frontends.keras_ptq import quantize as convert
+
+    return convert(
+        model, weights, activations, calibration, per_channel=per_channel, method=method, percentile=percentile
+    )
+
+
+__all__ = ["FpgaGenError", "Graph", "Project", "boards", "build", "from_qkeras", "load", "open_project", "quantize"]

@@ -1,4 +1,4 @@
-"""The ``fpga-gen`` command: build | csim | cosim | report | boards | demo."""
+"""The ``fpga-gen`` command: build | csim | cosim | report | boards | demo | sweep."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from fpga_gen.errors import FpgaGenError, ModelLoadError
+from fpga_gen.frontends.calibrate import METHODS
+from fpga_gen.sweep import DEFAULT_ACTIVATIONS, DEFAULT_FORMATS
 
 
 def _read_model(path: Path, input_format: str | None) -> object:
@@ -92,6 +94,53 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_labelled(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """An .npz with inputs ``x`` and (optionally) labels ``y``."""
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc}; pass an .npz with arrays x and y") from exc
+    if not hasattr(data, "files") or "x" not in data.files:
+        raise ModelLoadError(f"{path} must be an .npz holding an array named x (and y, the labels)")
+    return np.asarray(data["x"]), (np.asarray(data["y"]) if "y" in data.files else None)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from fpga_gen.frontends.qkeras import load_model
+    from fpga_gen.sweep import sweep
+
+    model = load_model(args.model)
+    x_cal, y_cal = _read_labelled(Path(args.calibration))
+    if args.data is not None:
+        x_test, y_test = _read_labelled(Path(args.data))
+        if y_test is None:
+            raise ModelLoadError(f"{args.data} holds no labels y: accuracy needs them")
+    else:
+        if y_cal is None or not 0 < args.holdout < 1:
+            raise ModelLoadError(
+                f"without --data, the last --holdout fraction (0..1, got {args.holdout}) of {args.calibration} is "
+                "held out for accuracy, so it must hold labels y too"
+            )
+        cut = len(x_cal) - max(round(len(x_cal) * args.holdout), 1)
+        x_cal, x_test, y_test = x_cal[:cut], x_cal[cut:], y_cal[cut:]
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    result = sweep(
+        model,
+        x_cal,
+        (x_test, y_test),
+        formats,
+        activations=args.activations,
+        method=args.method,
+        per_channel=not args.per_tensor,
+        board=args.board,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(result.table())
+    print(f"wrote {result.write_csv(out / 'sweep.csv')} and {result.plot(out / 'sweep.png')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fpga-gen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +164,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="build/demo")
     p.add_argument("--board", default="pynq-z2")
     p.set_defaults(run=_cmd_demo)
+    p = sub.add_parser("sweep", help="quantize a float Keras model with several weight formats: accuracy vs cost")
+    p.add_argument("model", help="a float .keras/.h5 model")
+    p.add_argument("--calibration", required=True, help=".npz with x (and y when --data is not given)")
+    p.add_argument("--data", default=None, help=".npz with held-out x and y (default: split the calibration file)")
+    p.add_argument("--holdout", type=float, default=0.5, help="without --data: the last fraction held out")
+    p.add_argument(
+        "--formats", default=",".join(DEFAULT_FORMATS), help="comma-separated: fixedN, ternary, binary, e4m3.."
+    )
+    p.add_argument("--activations", default=DEFAULT_ACTIVATIONS, help="activation format (scale calibrated)")
+    p.add_argument("--method", default="mse", choices=METHODS, help="range calibration")
+    p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor (default: per channel)")
+    p.add_argument("--board", default="pynq-z2", help="board whose LUTs per DSP weigh the cost")
+    p.add_argument("--out", default=".", help="directory for sweep.csv and sweep.png")
+    p.set_defaults(run=_cmd_sweep)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -192,9 +192,14 @@ class GraphBuilder:
         return self._append(layer)
 
     def global_pool(
-        self, function: str, *, output_format: FormatLike | None = None, name: str | None = None
+        self,
+        function: str,
+        *,
+        output_format: FormatLike | None = None,
+        name: str | None = None,
+        source: str | None = None,
     ) -> GraphBuilder:
-        src = self.last
+        src = self._source(source)
         out_fmt = src.output.format if output_format is None else as_format(output_format)
         spec = TensorSpec((src.output.shape[-1],), out_fmt)
         return self._append(
@@ -211,9 +216,10 @@ class GraphBuilder:
         activation: str = "linear",
         output_format: FormatLike | None = None,
         name: str | None = None,
+        source: str | None = None,
     ) -> GraphBuilder:
         """Per-channel x * scale + shift; without ``output_format`` the exact result is kept."""
-        src = self.last
+        src = self._source(source)
         sc, sh = _quantized(as_format(scale_format), scale), _quantized(as_format(shift_format), shift)
         exact = accumulator_format(src.output.format, sc.format, 1, sh.format)
         spec = TensorSpec(src.output.shape, exact if output_format is None else as_format(output_format))
@@ -228,14 +234,20 @@ class GraphBuilder:
         return self._append(layer)
 
     def threshold(
-        self, thresholds: npt.ArrayLike, values: npt.ArrayLike, output_format: FormatLike, *, name: str | None = None
+        self,
+        thresholds: npt.ArrayLike,
+        values: npt.ArrayLike,
+        output_format: FormatLike,
+        *,
+        name: str | None = None,
+        source: str | None = None,
     ) -> GraphBuilder:
         """Per-channel step function: y = values[c, #{t in thresholds[c] : x >= t}].
 
         Float thresholds are moved up onto the input grid (x >= t iff x >= ceil(t) there);
         thresholds beyond the input range become one step outside it (never / always met).
         """
-        src = self.last
+        src = self._source(source)
         grid = exact_fixed(src.output.format)
         t = np.asarray(thresholds, dtype=np.float64)
         ints = np.clip(np.ceil(t * 2.0**grid.frac), grid.min_int - 1, grid.max_int + 1).astype(np.int64)
@@ -273,18 +285,22 @@ class GraphBuilder:
         layer = Concatenate(name=self._name("concatenate", name), inputs=tuple(s.name for s in srcs), output=spec)
         return self._append(layer)
 
-    def reshape(self, shape: tuple[int, ...], *, name: str | None = None) -> GraphBuilder:
-        src = self.last
+    def reshape(self, shape: tuple[int, ...], *, name: str | None = None, source: str | None = None) -> GraphBuilder:
+        src = self._source(source)
         spec = TensorSpec(tuple(shape), src.output.format)
         return self._append(Reshape(name=self._name("reshape", name), inputs=(src.name,), output=spec))
 
-    def flatten(self, *, name: str | None = None) -> GraphBuilder:
-        return self.reshape((self.last.output.size,), name=name or self._name("flatten", None))
+    def flatten(self, *, name: str | None = None, source: str | None = None) -> GraphBuilder:
+        size = self._source(source).output.size
+        return self.reshape((size,), name=name or self._name("flatten", None), source=source)
 
-    def activation(self, function: str, output_format: FormatLike, *, name: str | None = None) -> GraphBuilder:
-        spec = TensorSpec(self.last.output.shape, as_format(output_format))
+    def activation(
+        self, function: str, output_format: FormatLike, *, name: str | None = None, source: str | None = None
+    ) -> GraphBuilder:
+        src = self._source(source)
+        spec = TensorSpec(src.output.shape, as_format(output_format))
         return self._append(
-            Activation(name=self._name("activation", name), inputs=(self.last.name,), output=spec, function=function)
+            Activation(name=self._name("activation", name), inputs=(src.name,), output=spec, function=function)
         )
 
     def build(self) -> Graph:

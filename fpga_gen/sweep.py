@@ -1,0 +1,248 @@
+"""Accuracy vs hardware cost of one float model quantized to several weight formats.
+
+As in Aggarwal et al. 2023 ("Post-Training Quantization with Low-precision Minifloats and
+Integers on FPGAs"): the model is quantized post-training with each weight format (no
+training), its accuracy measured on held-out data with the golden model, its cost
+estimated analytically, and the Pareto front (highest accuracy for the cost) reported.
+
+Format options: ``fixedN`` is N-bit fixed-point weights, ``fixed<N,1,RND_CONV,SAT>``
+with the integer bits calibrated; ``ternary`` / ``binary`` are ``ternary<1.0>`` /
+``binary<1.0>`` with the scale calibrated; any other name is a format spelling
+(``e4m3``, ``e2m1``, ``minifloat<3,2,bias=5>``, ``fixed<6,2,RND,SAT>``), its scale
+calibrated too (``fpga_gen.frontends.calibrate``).
+
+Cost model (``layer_cost``), fully parallel: one MAC unit per non-zero weight, as in an
+unrolled design where a constant zero weight costs nothing (hls4ml, reuse factor 1); a
+folded design divides every format's cost by the same reuse factor, so the ranking stays.
+Per unit, with s = significand bits (fixed: the width; minifloat: mantissa + 1) and
+e = exponent bits (fixed: 0) of the input and the weight, and A the exact accumulator
+width (``formats.sizing``):
+
+- ternary / binary weights: no multiplier, an A-bit add/subtract: A LUTs (FINN / LogicNets
+  style multiplier-free MACs).
+- significand product: on a DSP slice when both significands exceed ``LUT_MULT_BITS``
+  (two per DSP48E2 when both are at most 8 bits: Xilinx WP486's INT8 packing, one per
+  DSP48E1), else in LUTs: (s_x + 1) * ceil(s_w / 2), a LUT6 + carry-chain array
+  multiplier adds two partial-product rows per LUT row (Walters 2016, "Array Multipliers
+  for High Throughput in Xilinx FPGAs with 6-Input LUTs").
+- minifloat alignment: a barrel shifter of A bits with (e_x + e_w) stages, a LUT6 being a
+  4:1 multiplexer: A * ceil((e_x + e_w) / 2) LUTs; and the sum is then accumulated in
+  fabric, A LUTs (the Kulisch accumulator of Aggarwal et al.). Fixed-point products on
+  a DSP accumulate in its cascade at no fabric cost (DESIGN.md §5); LUT products add A.
+- a per-channel ScaleShift: one add per output channel, its output width in LUTs.
+
+The scalar cost is LUTs + DSPs * (the board's LUTs / DSPs): the share of the device a
+DSP stands for. Pooling, reshapes and activations cost the same for every weight format
+and are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from fpga_gen import boards
+from fpga_gen.errors import FormatError
+from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
+from fpga_gen.formats.sizing import exact_fixed
+from fpga_gen.ir import Graph, Layer, MatMul, ScaleShift
+
+DEFAULT_FORMATS = ("fixed4", "fixed6", "fixed8", "e2m1", "e3m2", "e4m3", "ternary")
+DEFAULT_ACTIVATIONS = "fixed<8,3,RND_CONV,SAT>"
+LUT_MULT_BITS = 4
+PACKED_BITS = 8
+CSV_COLUMNS = ("option", "weights", "activations", "accuracy", "float_accuracy", "macs", "dsp", "lut", "cost", "pareto")
+_FIXED_N = re.compile(r"fixed(\d+)")
+
+
+@dataclass(frozen=True)
+class Cost:
+    dsp: float
+    lut: float
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.dsp + other.dsp, self.lut + other.lut)
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One weight format: its accuracy on the held-out data and its estimated cost."""
+
+    option: str
+    weights: str
+    accuracy: float
+    macs: int
+    dsp: int
+    lut: int
+    cost: float
+    pareto: bool
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    points: tuple[SweepPoint, ...]
+    float_accuracy: float
+    activations: str
+    board: str
+
+    @property
+    def front(self) -> tuple[SweepPoint, ...]:
+        """The Pareto-optimal points, cheapest first."""
+        return tuple(sorted((p for p in self.points if p.pareto), key=lambda p: p.cost))
+
+    def table(self) -> str:
+        row = "{:<10} {:<28} {:>8} {:>10} {:>6} {:>9} {:>11} {:>6}"
+        lines = [row.format("option", "weights", "accuracy", "MACs", "DSP", "LUT", "cost", "pareto")]
+        for p in self.points:
+            acc = f"{p.accuracy:.4f}"
+            lines.append(row.format(p.option, p.weights, acc, p.macs, p.dsp, p.lut, f"{p.cost:.0f}", "*" * p.pareto))
+        lines.append(f"float model accuracy {self.float_accuracy:.4f}; activations {self.activations}")
+        lines.append(f"cost = LUT + DSP x (LUTs per DSP of {self.board})")
+        lines.append("Pareto front: " + ", ".join(f"{p.option} ({p.accuracy:.4f} at {p.cost:.0f})" for p in self.front))
+        return "\n".join(lines)
+
+    def write_csv(self, path: str | Path) -> Path:
+        out = Path(path)
+        with out.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            for p in self.points:
+                acc, float_acc = f"{p.accuracy:.6f}", f"{self.float_accuracy:.6f}"
+                cost = f"{p.cost:.1f}"
+                writer.writerow(
+                    [p.option, p.weights, self.activations, acc, float_acc, p.macs, p.dsp, p.lut, cost, int(p.pareto)]
+                )
+        return out
+
+    def plot(self, path: str | Path) -> Path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.scatter([p.cost for p in self.points], [p.accuracy for p in self.points], color="tab:blue")
+        for p in self.points:
+            ax.annotate(p.option, (p.cost, p.accuracy), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        front = self.front
+        ax.step(
+            [p.cost for p in front], [p.accuracy for p in front], where="post", color="tab:red", label="Pareto front"
+        )
+        ax.axhline(self.float_accuracy, color="gray", linestyle="--", label="float model")
+        ax.set_xscale("log")
+        ax.set_xlabel(f"estimated cost (LUT + DSP x LUT/DSP of {self.board})")
+        ax.set_ylabel("accuracy (held-out data)")
+        ax.set_title(f"post-training quantization sweep, activations {self.activations}", fontsize=10)
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, dpi=120)
+        plt.close(fig)
+        return out
+
+
+def sweep_format(option: str) -> Format:
+    """A format option of the sweep -> the template format calibrate() scales."""
+    match = _FIXED_N.fullmatch(option.strip())
+    if match:
+        return FixedPoint(int(match.group(1)), 1, rounding="RND_CONV", overflow="SAT")
+    if option.strip() in ("ternary", "binary"):
+        return Ternary(1.0) if option.strip() == "ternary" else Binary(1.0)
+    try:
+        return parse_format(option)
+    except FormatError as err:
+        raise FormatError(f"sweep format {option!r}: use fixedN, ternary, binary or a format name ({err})") from err
+
+
+def sweep(
+    model: Any,
+    calibration: npt.ArrayLike,
+    data: tuple[npt.ArrayLike, npt.ArrayLike],
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    activations: str = DEFAULT_ACTIVATIONS,
+    method: str = "mse",
+    per_channel: bool = True,
+    board: str = "pynq-z2",
+) -> SweepResult:
+    """Quantize ``model`` with each weight format, measure accuracy on ``data`` = (x, y), estimate cost.
+
+    ``y`` holds class indices (or one-hot rows); accuracy is the argmax's.
+    """
+    from fpga_gen.frontends.keras_ptq import quantize
+
+    templates = [sweep_format(f) for f in formats]  # bad names fail before any work
+    target = boards.load(board)
+    x, y = np.asarray(data[0], dtype=np.float64), _labels(data[1])
+    float_acc = float(np.mean(np.argmax(model.predict(x.astype(np.float32), verbose=0), axis=-1) == y))
+    raw = []
+    for option, template in zip(formats, templates, strict=True):
+        graph = quantize(model, template, activations, calibration, per_channel=per_channel, method=method)
+        acc = float(np.mean(np.argmax(graph.predict(x), axis=-1) == y))
+        cost = graph_cost(graph, target.dsp_kind)
+        raw.append((option, str(template), acc, macs(graph), cost))
+    lut_per_dsp = target.lut / target.dsp
+    costs = [c.lut + c.dsp * lut_per_dsp for *_, c in raw]
+    accs = [r[2] for r in raw]
+    points = tuple(
+        SweepPoint(option, weights, acc, n, int(np.ceil(c.dsp)), int(np.ceil(c.lut)), total, _pareto(i, accs, costs))
+        for i, ((option, weights, acc, n, c), total) in enumerate(zip(raw, costs, strict=True))
+    )
+    return SweepResult(points, float_acc, activations, target.name)
+
+
+def _pareto(i: int, accs: list[float], costs: list[float]) -> bool:
+    """No other point is at least as accurate and as cheap, and better in one of the two."""
+    return not any(
+        a >= accs[i] and c <= costs[i] and (a > accs[i] or c < costs[i]) for a, c in zip(accs, costs, strict=True)
+    )
+
+
+def _labels(y: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    arr = np.asarray(y)
+    return np.argmax(arr, axis=-1) if arr.ndim == 2 else arr.astype(np.int64)
+
+
+def macs(graph: Graph) -> int:
+    """Multiply-accumulates per sample over all matmul layers."""
+    return sum(l.positions * l.n_in * l.n_out for l in graph.layers if isinstance(l, MatMul))
+
+
+def graph_cost(graph: Graph, dsp_kind: str = "DSP48E1") -> Cost:
+    return sum((layer_cost(graph, l, dsp_kind) for l in graph.layers), Cost(0.0, 0.0))
+
+
+def layer_cost(graph: Graph, layer: Layer, dsp_kind: str = "DSP48E1") -> Cost:
+    """The analytical cost of one layer (module docstring); zero for layers without arithmetic that varies."""
+    if isinstance(layer, ScaleShift):
+        return Cost(0.0, float(exact_fixed(layer.output.format).width * layer.output.shape[-1]))
+    if not isinstance(layer, MatMul):
+        return Cost(0.0, 0.0)
+    x_fmt, w_fmt = graph.input_spec(layer).format, layer.weight.format
+    acc = layer.accumulator(x_fmt).width
+    units = int(np.count_nonzero(layer.weight.values))
+    if isinstance(w_fmt, Ternary | Binary):
+        return Cost(0.0, float(units * acc))
+    (sx, ex), (sw, ew) = _significand(x_fmt), _significand(w_fmt)
+    if min(sx, sw) > LUT_MULT_BITS:
+        packed = dsp_kind != "DSP48E1" and max(sx, sw) <= PACKED_BITS
+        dsp, lut = (0.5 if packed else 1.0), 0.0
+    else:
+        dsp, lut = 0.0, float((sx + 1) * -(-sw // 2) + acc)
+    if ex + ew:
+        lut += acc * -(-(ex + ew) // 2) + (acc if dsp else 0)
+    return Cost(units * dsp, units * lut)
+
+
+def _significand(fmt: Format) -> tuple[int, int]:
+    """(significand bits, exponent bits) of a multiplier operand."""
+    if isinstance(fmt, MiniFloat):
+        return fmt.mantissa_bits + 1, fmt.exponent_bits
+    return exact_fixed(fmt).width, 0
