@@ -125,6 +125,7 @@ def _uniform(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) ->
         return fmt.from_int(rng.integers(fmt.min_int, fmt.max_int, size=shape, endpoint=True))
     if isinstance(fmt, Ternary | Binary):
         levels = [-1, 0, 1] if isinstance(fmt, Ternary) else [-1, 1]
-        return rng.choice(levels, size=shape) * fmt.scales[0]
+        scaled: np.ndarray = rng.choice(levels, size=shape) * fmt.scales[0]
+        return scaled
     values = fmt.from_codes(np.arange(2**fmt.bits))
     return rng.choice(values[np.isfinite(values)], size=shape)
