@@ -47,12 +47,15 @@ class PredictReport:
     samples: int
     inputs_not_representable: int
     input_format: str
+    # the float computations of the source model that fixed-point layers only approximate
+    approximations: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.samples} samples; {self.inputs_not_representable} input values were not "
             f"representable in {self.input_format} and were quantized"
         )
+        return text + "".join(f"; approximates {a}" for a in self.approximations)
 
 
 def quantize_inputs(graph: Graph, x: npt.ArrayLike) -> tuple[IntArray, int]:
@@ -123,7 +126,8 @@ def _evaluate_layer(layer: Layer, srcs: list[IntArray], fmts: list[Format]) -> I
 def evaluate(graph: Graph, x: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], PredictReport]:
     x_ints, changed = quantize_inputs(graph, x)
     out = evaluate_ints(graph, x_ints)
-    report = PredictReport(len(x_ints), changed, str(graph.input.output.format))
+    approximations = tuple(l.approximates for l in graph.layers if isinstance(l, ScaleShift) and l.approximates)
+    report = PredictReport(len(x_ints), changed, str(graph.input.output.format), approximations)
     return exact_fixed(graph.output.output.format).from_int(out), report
 
 
@@ -159,7 +163,8 @@ def _conv(layer: Conv, x: IntArray, w: IntArray, width: int) -> IntArray:
         return _dot(rows, w.reshape(layer.n_in, layer.n_out), width).reshape((n, *out_spatial, layer.n_out))
     # depthwise: one small dot product per (channel, multiplier); loop over the kernel taps
     dtype: Any = np.float64 if width <= 53 else (np.int64 if width <= 63 else object)
-    taps = win.reshape((*win.shape[: 1 + layer.rank], -1, layer.in_channels)).astype(dtype)
+    # the tap count is spelled out: reshape cannot infer -1 for an empty batch
+    taps = win.reshape((*win.shape[: 1 + layer.rank], int(np.prod(layer.kernel)), layer.in_channels)).astype(dtype)
     wt = w.reshape(-1, *w.shape[-2:]).astype(dtype)
     acc = sum(taps[..., t, :, None] * wt[t] for t in range(wt.shape[0]))
     acc = np.asarray(acc)
