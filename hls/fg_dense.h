@@ -11,9 +11,14 @@
 // the sum is scaled once per output neuron by its channel's scale.
 //
 // Folding: PE output neurons and SIMD inputs are processed per cycle. The engine first
-// buffers the sample (n_in/in_pack beats), then loops over n_out/PE output folds and,
-// inside, over n_in/SIMD input folds (pipelined, II=1): (n_out/PE) * (n_in/SIMD) MAC
-// cycles plus the pipeline fill of each output fold.
+// buffers the input vector (n_window/in_pack beats), then loops over n_out/PE output
+// folds and, inside, over n_in/SIMD input folds (pipelined, II=1): (n_out/PE) * (n_in/SIMD)
+// MAC cycles plus the pipeline fill of each output fold.
+//
+// Convolutions run the same engine once per output position on the windows of
+// fg_window.h (n_window = taps * channels). A plain matmul (dense, conv) dots the whole
+// window with weight row j; a depthwise convolution dots output j = c * multiplier + m
+// with the taps of channel c only (n_in = taps).
 //
 // CONFIG_T fields (written by fpga_gen into parameters.h):
 //   typedef input_t          element type of the input tensor (ap_fixed or fg::minifloat)
@@ -26,6 +31,9 @@
 //   static const unsigned n_scales       1, or n_out for per-channel scales
 //   typedef accum_t          the exact accumulator: scaled sum plus bias
 //   static const unsigned n_in, n_out, pe, simd
+//   static const unsigned positions      input vectors (output positions) per sample: 1 for dense
+//   static const unsigned n_window       elements per input vector (n_in unless depthwise)
+//   static const bool depthwise          with channels (input channels), multiplier
 //   static const unsigned in_pack        elements per input beat (the producer's width)
 //   static const unsigned buf_factor     lcm(simd, in_pack): input buffer banks
 //   static const bool relu               clamp the accumulator at 0 before the cast
@@ -72,6 +80,13 @@ inline typename CONFIG_T::accum_t apply_scale(const typename CONFIG_T::sum_t &su
     return sum;
 }
 
+// Where input i of output j sits in the buffered window.
+template <class CONFIG_T>
+inline unsigned window_index(unsigned i, unsigned j) {
+#pragma HLS INLINE
+    return CONFIG_T::depthwise ? i * CONFIG_T::channels + j / CONFIG_T::multiplier : i;
+}
+
 template <class CONFIG_T, class bias_arg_T, class scale_arg_T>
 void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
                   hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
@@ -89,49 +104,52 @@ void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack>
 
     // The whole input vector is reused by every output fold (kept as codes: minifloats
     // are decoded where they are used).
-    input_t buf[CONFIG_T::n_in];
+    input_t buf[CONFIG_T::n_window];
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor
 
-ReadInput:
-    for (unsigned b = 0; b < CONFIG_T::n_in / in_pack; b++) {
+Positions:
+    for (unsigned pos = 0; pos < CONFIG_T::positions; pos++) {
+    ReadInput:
+        for (unsigned b = 0; b < CONFIG_T::n_window / in_pack; b++) {
 #pragma HLS PIPELINE II=1
-        vec<input_t, CONFIG_T::in_pack> beat = in.read();
-        for (unsigned k = 0; k < in_pack; k++) {
+            vec<input_t, CONFIG_T::in_pack> beat = in.read();
+            for (unsigned k = 0; k < in_pack; k++) {
 #pragma HLS UNROLL
-            buf[b * in_pack + k] = beat[k];
-        }
-    }
-
-OutputFold:
-    for (unsigned nf = 0; nf < CONFIG_T::n_out / pe; nf++) {
-        sum_t acc[CONFIG_T::pe];
-#pragma HLS ARRAY_PARTITION variable=acc complete
-        for (unsigned p = 0; p < pe; p++) {
-#pragma HLS UNROLL
-            acc[p] = 0;
-        }
-    InputFold:
-        for (unsigned sf = 0; sf < CONFIG_T::n_in / simd; sf++) {
-#pragma HLS PIPELINE II=1
-            for (unsigned p = 0; p < pe; p++) {
-#pragma HLS UNROLL
-                for (unsigned s = 0; s < simd; s++) {
-#pragma HLS UNROLL
-                    const unsigned j = nf * pe + p;
-                    const unsigned i = sf * simd + s;
-                    // Exact term (product, or +-x for sign weights), exact add.
-                    mac(acc[p], buf[i], from_bits<weight_t>(weights[j][i]));
-                }
+                buf[b * in_pack + k] = beat[k];
             }
         }
-        vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
-        for (unsigned p = 0; p < pe; p++) {
+
+    OutputFold:
+        for (unsigned nf = 0; nf < CONFIG_T::n_out / pe; nf++) {
+            sum_t acc[CONFIG_T::pe];
+#pragma HLS ARRAY_PARTITION variable=acc complete
+            for (unsigned p = 0; p < pe; p++) {
 #pragma HLS UNROLL
-            const unsigned j = nf * pe + p;
-            const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[p], scales, j), biases, j);
-            res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the layer's one rounding
+                acc[p] = 0;
+            }
+        InputFold:
+            for (unsigned sf = 0; sf < CONFIG_T::n_in / simd; sf++) {
+#pragma HLS PIPELINE II=1
+                for (unsigned p = 0; p < pe; p++) {
+#pragma HLS UNROLL
+                    for (unsigned s = 0; s < simd; s++) {
+#pragma HLS UNROLL
+                        const unsigned j = nf * pe + p;
+                        const unsigned i = sf * simd + s;
+                        // Exact term (product, or +-x for sign weights), exact add.
+                        mac(acc[p], buf[window_index<CONFIG_T>(i, j)], from_bits<weight_t>(weights[j][i]));
+                    }
+                }
+            }
+            vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
+            for (unsigned p = 0; p < pe; p++) {
+#pragma HLS UNROLL
+                const unsigned j = nf * pe + p;
+                const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[p], scales, j), biases, j);
+                res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the layer's one rounding
+            }
+            out.write(res);
         }
-        out.write(res);
     }
 }
 
