@@ -1,8 +1,8 @@
 // fg_act: element-wise activation stage (linear or relu, then one fg_convert into the
 // output format) on a stream of ELEMS elements per beat; m_tlast marks the last beat of
 // each N-element vector. Elements are fixed-point mantissas or minifloat codes, in and
-// out. An input element is first made exact on its own grid (fg_mf_decode: v << e, the
-// mantissa itself for fixed point) in X_W bits, then converted.
+// out. An input element is first made exact on its own grid (fg_exact) in X_W bits, then
+// converted.
 // One register stage: an input beat accepted in cycle t leaves in cycle t+1 when the
 // output is ready; it holds (and stalls the input) otherwise.
 module fg_act #(
@@ -67,17 +67,14 @@ module fg_act #(
     genvar e;
     generate
         for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
-            wire [IN_V_W-1:0] v;
-            wire [IN_E_W-1:0] sh;
-            fg_mf_decode #(.MF(IN_MF), .W(IN_W), .SIGNED(IN_SIGNED), .E(IN_E), .M(IN_M), .SUB(IN_SUB),
-                           .V_W(IN_V_W), .E_W(IN_E_W))
-                u_decode (.c(s_tdata[e*IN_W +: IN_W]), .v(v), .e(sh));
-            wire [X_W-1:0] ve;
-            fg_extend #(.IN_W(IN_V_W), .OUT_W(X_W), .SIGNED(1)) u_x (.x(v), .y(ve));
+            wire [X_W-1:0] x;
+            fg_exact #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MF(IN_MF), .IN_E(IN_E), .IN_M(IN_M), .IN_SUB(IN_SUB),
+                       .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
+                u_exact (.c(s_tdata[e*IN_W +: IN_W]), .x(x));
             fg_convert #(.IN_W(X_W), .IN_FRAC(IN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
                          .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
                          .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
-                u_convert (.x(ve << sh), .y(y[e*OUT_W +: OUT_W]));
+                u_convert (.x(x), .y(y[e*OUT_W +: OUT_W]));
         end
     endgenerate
 

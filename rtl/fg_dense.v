@@ -22,7 +22,8 @@
 // beat (element e of the vector in beat e / IN_ELEMS, lane e % IN_ELEMS, lane 0 in the
 // low bits); the output carries PE elements per beat, neuron j in beat j / PE, lane j % PE,
 // and m_tlast on the last beat of each vector. Elements are fixed-point mantissas or
-// minifloat codes.
+// minifloat codes. A frame is POSITIONS vectors (one per output position of a
+// convolution, fed window by window by fg_window); m_tlast marks the last beat of a frame.
 //
 // Micro-architecture
 //   * Input: two vector banks (ping-pong registers). The input side fills one bank while
@@ -58,6 +59,7 @@ module fg_dense #(
     parameter integer PE = 1,
     parameter integer SIMD = 1,
     parameter integer IN_ELEMS = 1,    // elements per input beat; divides N_IN
+    parameter integer POSITIONS = 1,   // vectors per frame (a convolution's output positions)
     // input elements: IN_W bits, two's complement if IN_SIGNED (engines 0, 2), or an
     // fg_mf_decode operand (engine 1; engine 2 with IN_MF = 1)
     parameter integer IN_W = 8,
@@ -144,6 +146,8 @@ module fg_dense #(
     localparam integer NF_LAST = NF - 1;
     localparam integer STEP_LAST = STEPS - 1;
     localparam integer BEAT_LAST = IN_BEATS - 1;
+    localparam integer POS_W = bits_for(POSITIONS);
+    localparam integer POS_LAST = POSITIONS - 1;
     // Issue -> dot product ready (see the pipeline above).
     localparam integer DOT = (ENGINE == 0) ? SIMD + 3 : (ENGINE == 1) ? 6 : 2;
     // Control pipeline: index k holds the step issued k+1 cycles ago; the accumulator
@@ -376,18 +380,22 @@ module fg_dense #(
     // ---- output register ------------------------------------------------------------------
     reg [PE*OUT_W-1:0] out_data;
     reg out_last;
+    reg [POS_W-1:0] pos;  // vector (output position) of the frame being finished
+    wire pos_last = pos == POS_LAST[POS_W-1:0];
     always @(posedge clk) begin
         if (!rst_n) begin
             done <= 1'b0;
             out_valid <= 1'b0;
+            pos <= {POS_W{1'b0}};
         end else if (en) begin
             done <= acc_valid & acc_last;
             out_valid <= done;
+            if (done & done_last) pos <= pos_last ? {POS_W{1'b0}} : pos + 1'b1;
         end
         if (en) begin
             done_last <= acc_nf == NF_LAST[NF_W-1:0];
             out_data <= y;
-            out_last <= done_last;
+            out_last <= done_last & pos_last;
         end
     end
     assign m_tdata = out_data;

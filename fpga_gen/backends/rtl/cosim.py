@@ -61,8 +61,9 @@ def run_cosim(
 ) -> CosimResult:
     """Simulate ``rtl_dir`` (written by ``write_rtl``) on integer input mantissas ``x_ints``.
 
-    ``x_ints`` has shape (n, n_in); the result's ``outputs`` (n, n_out) are the output
-    mantissas. Both are integers on the grid of ``exact_fixed`` of their format (what
+    ``x_ints`` has shape (n, *input shape) (or (n, input size), flat channels-last frames);
+    the result's ``outputs`` (n, *output shape) are the output mantissas. Both are
+    integers on the grid of ``exact_fixed`` of their format (what
     ``golden.quantize_inputs`` and ``golden.evaluate_ints`` use), for minifloat streams
     too. ``backpressure`` is the probability that the sink refuses a beat in a cycle,
     ``idle`` the probability that the source withholds one (random patterns from
@@ -100,7 +101,8 @@ def run_cosim(
 
     out_doc = manifest["output"]
     dtype: type = np.int64 if out_doc["width"] <= INT64_BITS else object
-    outputs = _from_stream(np.array(results["outputs"], dtype=dtype).reshape(n, out_doc["n"]), out_doc)
+    frames: npt.NDArray[Any] = np.array(results["outputs"], dtype=dtype).reshape(n, out_doc["n"])
+    outputs = _from_stream(frames, out_doc).reshape((n, *out_doc["shape"]))
     start = results["in_first"][0]
     ends = [c - start for c in results["out_last"]]
     return CosimResult(
@@ -191,11 +193,15 @@ def _has_stream_controls(ports: dict[str, Port], tdata: Port) -> bool:
 
 
 def _check_inputs(x_ints: npt.ArrayLike, doc: dict[str, Any]) -> npt.NDArray[Any]:
+    """The inputs as (n, elements of one frame): a batch of the Input's shape, or of flat frames."""
     x = np.asarray(x_ints)
-    if x.ndim != 2 or x.shape[1] != doc["n"] or x.shape[0] < 1:
+    shape = tuple(doc["shape"])
+    if x.ndim < 2 or x.shape[0] < 1 or x.shape[1:] not in (shape, (doc["n"],)):
         raise FpgaGenError(
-            f"cosim inputs of shape {x.shape} do not match the design: pass integer mantissas of shape (n, {doc['n']})"
+            f"cosim inputs of shape {x.shape} do not match the design: pass integer mantissas of shape "
+            f"(n, {', '.join(map(str, shape))})"
         )
+    x = x.reshape(len(x), doc["n"])
     if x.dtype.kind not in "iuO":
         raise FpgaGenError(f"cosim inputs must be integer mantissas of {doc['format']}, got dtype {x.dtype}")
     lo, hi, _ = int_range(parse_format(doc["format"]))

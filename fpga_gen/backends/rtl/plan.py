@@ -3,11 +3,24 @@
 One plan is shared by the Verilog writer and the cycle model, so the two cannot disagree
 about how a layer is folded or how many elements travel per beat.
 
-Streams: the top input carries SIMD elements of the first Dense layer per beat (one element
-when there is none); a Dense stage emits PE elements per beat; an Activation stage keeps the
-beat layout of its input. A Dense stage writes whatever beat width arrives straight into its
-input banks, so no width converter sits between layers. Elements are fixed-point mantissas
-(two's complement or unsigned) or minifloat codes (the format's bit patterns).
+Streams carry one frame (a sample's tensor, channels-last, row-major) per inference: the top
+input carries SIMD elements of the first Dense layer per beat, or the input channels of the
+first windowed layer (one pixel per beat), else one element; a Dense stage emits PE elements
+per beat; Activation, window and pool stages keep the beat layout of their input; a Reshape
+(Flatten) is no hardware at all (the element order is the same). A Dense stage writes
+whatever beat width arrives straight into its input banks, so no width converter sits
+between layers. Elements are fixed-point mantissas (two's complement or unsigned) or
+minifloat codes (the format's bit patterns).
+
+Windowed layers (rtl/fg_window.v, a double frame buffer in RAM): a convolution is a
+WindowStage emitting each output position's window vector (taps x channels, the row-major
+layout of the Keras kernel; padded taps are zeros) into a DenseStage of ``n_in = taps * C``
+that repeats its dot products per position; a Pool / GlobalPool is a WindowStage (taps of
+one channel group in a row, padded taps flagged) into a PoolStage (rtl/fg_pool.v). A
+depthwise convolution runs on the same engine with its kernel expanded block-diagonally
+over the channels (``DenseStage.weight_codes``). ScaleShift and Threshold are a ChanStage
+(rtl/fg_chan.v), element-wise with per-channel constants. The stages form a chain: a
+layer read by more than one layer (a fork, Add, Concatenate) is refused.
 
 Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
@@ -27,10 +40,28 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from fpga_gen.errors import GraphError, ResourceError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, product_format
-from fpga_gen.ir import Activation, Dense, Fold, Graph, Input, Layer, Output
+from fpga_gen.ir import (
+    Activation,
+    Conv,
+    Dense,
+    Fold,
+    GlobalPool,
+    Graph,
+    Input,
+    Layer,
+    MatMul,
+    Output,
+    Pool,
+    Reshape,
+    ScaleShift,
+    Threshold,
+)
 
 # Parameter codes of rtl/fg_cast.v (RND_MODE, OVF_MODE), one per mode of FixedPoint.
 RND_CODES = {"TRN": 0, "TRN_ZERO": 1, "RND": 2, "RND_ZERO": 3, "RND_MIN_INF": 4, "RND_INF": 5, "RND_CONV": 6}
@@ -64,7 +95,7 @@ class DspOperandError(ResourceError):
 
 @dataclass(frozen=True)
 class Stream:
-    """Layout of one stream: ``elems`` elements of ``fmt`` per beat, ``n`` per vector."""
+    """Layout of one stream: ``elems`` elements of ``fmt`` per beat, ``n`` per frame."""
 
     fmt: StreamFormat
     n: int
@@ -187,7 +218,7 @@ class Scaling:
 
 @dataclass(frozen=True)
 class DenseStage:
-    layer: Dense
+    layer: MatMul  # Dense, or a convolution fed window by window
     src: Stream
     dst: Stream
     pe: int
@@ -210,13 +241,40 @@ class DenseStage:
         return self.layer.name
 
     @property
+    def n_in(self) -> int:
+        """Length of the engine's dot products: the layer's, or for a depthwise convolution its
+        taps x every input channel (the kernel expanded block-diagonally, see ``weight_codes``)."""
+        layer = self.layer
+        return layer.n_in * layer.in_channels if isinstance(layer, Conv) and layer.depthwise else layer.n_in
+
+    def weight_codes(self) -> npt.NDArray[np.int64]:
+        """The (n_in, n_out) weight codes the engine multiplies, rows in window order (tap, channel).
+
+        A depthwise kernel (taps, C, multiplier) becomes the block-diagonal matrix whose column
+        c * multiplier + m holds its taps in the rows of channel c and zero codes (the value 0)
+        elsewhere: the engine then computes every depthwise dot product exactly, at C times the
+        multiply-adds of a per-channel engine.
+        """
+        layer = self.layer
+        codes = np.asarray(layer.weight.codes, dtype=np.int64)
+        if not (isinstance(layer, Conv) and layer.depthwise):
+            return codes.reshape(layer.n_in, layer.n_out)
+        c = layer.in_channels
+        kernel = codes.reshape(layer.n_in, c, -1)  # (taps, C, multiplier)
+        full = np.zeros((layer.n_in, c, c, kernel.shape[-1]), dtype=np.int64)
+        for ch in range(c):
+            full[:, ch, ch, :] = kernel[:, ch, :]
+        return full.reshape(self.n_in, layer.n_out)
+
+    @property
     def steps(self) -> int:
         """Cycles of compute per vector: neuron folds x synapse folds."""
-        return (self.layer.n_out // self.pe) * (self.layer.n_in // self.simd)
+        return (self.layer.n_out // self.pe) * (self.n_in // self.simd)
 
     @property
     def period(self) -> int:
-        return self.steps
+        """Cycles of compute per frame: every output position repeats the steps."""
+        return self.steps * self.layer.positions
 
     @property
     def dot_latency(self) -> int:
@@ -227,7 +285,7 @@ class DenseStage:
 
     @property
     def latency(self) -> int:
-        """Last input beat accepted -> last output beat, with nothing stalling."""
+        """Last input beat of a vector accepted -> its last output beat, with nothing stalling."""
         return self.steps + self.dot_latency + DENSE_TAIL
 
     @property
@@ -269,11 +327,12 @@ class DenseStage:
     def params(self) -> dict[str, int]:
         doc = {
             "ENGINE": ENGINES[self.engine],
-            "N_IN": self.layer.n_in,
+            "N_IN": self.n_in,
             "N_OUT": self.layer.n_out,
             "PE": self.pe,
             "SIMD": self.simd,
             "IN_ELEMS": self.src.elems,
+            "POSITIONS": self.layer.positions,
         }
         if self.engine == "minifloat":
             assert self.weight is not None
@@ -301,12 +360,12 @@ class DenseStage:
         return doc | {k: v for k, v in self.convert.params().items() if k != "IN_FRAC"}
 
 
-@dataclass(frozen=True)
-class ActStage:
-    layer: Activation
+class ElementStage:
+    """A stage with one output register (fg_act, fg_pool, fg_chan): no DSP, one beat in per
+    cycle, and its last output beat one cycle after its last input beat."""
+
+    layer: Layer
     src: Stream
-    dst: Stream
-    convert: Convert
 
     @property
     def name(self) -> str:
@@ -318,24 +377,192 @@ class ActStage:
 
     @property
     def latency(self) -> int:
-        """One register stage: last input beat in cycle t, last output beat in t + 1."""
         return 1
 
     @property
     def dsp(self) -> int:
         return 0
 
+
+@dataclass(frozen=True)
+class ActStage(ElementStage):
+    layer: Activation
+    src: Stream
+    dst: Stream
+    convert: Convert
+
     def params(self) -> dict[str, int]:
+        return {"N": self.src.n, "ELEMS": self.src.elems, **exact_input_params(self.src), **self.convert.params()}
+
+
+def exact_input_params(src: Stream) -> dict[str, int]:
+    """Parameters of a stage that decodes each element of ``src`` to its exact value (X_W bits)."""
+    return {**Operand(src.fmt).params("IN"), "X_W": signed_bits(exact_fixed(src.fmt))}
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A windowed layer as fg_window sees it: input (H, W, C), a 1-D input as H = 1."""
+
+    h: int
+    w: int
+    c: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    pt: int  # padding before the first row
+    pl: int  # ... and before the first column
+    oh: int
+    ow: int
+
+    @property
+    def taps(self) -> int:
+        return self.kh * self.kw
+
+    @property
+    def positions(self) -> int:
+        return self.oh * self.ow
+
+
+@dataclass(frozen=True)
+class WindowStage:
+    """fg_window: ``dst`` carries every output position's window, one channel group per beat."""
+
+    layer: Conv | Pool | GlobalPool
+    src: Stream
+    dst: Stream
+    geometry: Geometry
+    pool: bool  # tap order: (group, tap) for fg_pool, else (tap, group) for fg_dense
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer.name}_win"
+
+    @property
+    def period(self) -> int:
+        """Cycles of emission per frame: one window beat per cycle."""
+        return self.dst.beats
+
+    @property
+    def latency(self) -> int:
+        """Last input beat of a frame (cycle t) -> last window beat, t + 1 + beats, with nothing stalling."""
+        return self.dst.beats + 1
+
+    @property
+    def dsp(self) -> int:
+        return 0
+
+    def params(self) -> dict[str, int]:
+        g = self.geometry
         return {
-            "N": self.src.n,
+            "H": g.h,
+            "W": g.w,
+            "C": g.c,
             "ELEMS": self.src.elems,
-            **Operand(self.src.fmt).params("IN"),
-            "X_W": signed_bits(exact_fixed(self.src.fmt)),
-            **self.convert.params(),
+            "EW": self.src.width,
+            "KH": g.kh,
+            "KW": g.kw,
+            "SH": g.sh,
+            "SW": g.sw,
+            "PT": g.pt,
+            "PL": g.pl,
+            "OH": g.oh,
+            "OW": g.ow,
+            "ORDER": int(self.pool),
         }
 
 
-Stage = DenseStage | ActStage
+@dataclass(frozen=True)
+class PoolStage(ElementStage):
+    """fg_pool: max, or the exact average rounded once (``golden.cast_ratio``), over each window."""
+
+    layer: Pool | GlobalPool
+    src: Stream  # the window stream
+    dst: Stream
+    taps: int
+    acc_bits: int  # the running maximum or sum, two's complement
+    extra: int  # average: quotient bits below the input grid, cast_ratio's ``extra``
+    convert: Convert
+
+    def params(self) -> dict[str, int]:
+        return {
+            "TAPS": self.taps,
+            "ELEMS": self.src.elems,
+            "OUT_BEATS": self.dst.beats,
+            "MAX": int(self.layer.function == "max"),
+            **exact_input_params(self.src),
+            "ACC_W": self.acc_bits,
+            "EXTRA": self.extra,
+            "CNT_W": self.taps.bit_length(),
+            **{k: v for k, v in self.convert.params().items() if k != "RELU"},  # a pool has no activation
+        }
+
+
+@dataclass(frozen=True)
+class ChanStage(ElementStage):
+    """fg_chan: a per-channel ScaleShift (exact, then one rounding) or Threshold (a table look-up)."""
+
+    layer: ScaleShift | Threshold
+    src: Stream
+    dst: Stream
+
+    @property
+    def channels(self) -> int:
+        return self.layer.output.shape[-1]
+
+    def params(self) -> dict[str, int | str]:
+        common: dict[str, int | str] = {
+            "N": self.src.n,
+            "ELEMS": self.src.elems,
+            "C": self.channels,
+            **exact_input_params(self.src),
+            "OUT_W": self.dst.width,
+        }
+        layer = self.layer
+        x_frac = exact_fixed(self.src.fmt).frac
+        if isinstance(layer, ScaleShift):
+            acc = layer.accumulator(self.src.fmt)
+            s_frac, shift_frac = exact_fixed(layer.scale.format).frac, exact_fixed(layer.shift.format).frac
+            scales = [int(v) for v in layer.scale.ints.tolist()]
+            s_bits = max(max(v.bit_length() for v in scales) + 1, 2)
+            fin_bits = signed_bits(acc)
+            shifts = [int(v) << (acc.frac - shift_frac) for v in layer.shift.ints.tolist()]
+            convert = _convert(layer, acc.frac, layer.activation).params()
+            return (
+                common
+                | {
+                    "MODE": 0,
+                    "S_W": s_bits,
+                    "P_SHIFT": acc.frac - x_frac - s_frac,
+                    "FIN_W": fin_bits,
+                    "SCALES": packed(scales, s_bits),
+                    "SHIFTS": packed(shifts, fin_bits),
+                }
+                | {k: v for k, v in convert.items() if k != "OUT_W"}
+            )
+        t_frac = exact_fixed(layer.thresholds.format).frac
+        top = max(x_frac, t_frac)
+        thresholds = [int(v) << (top - t_frac) for v in layer.thresholds.ints.reshape(-1).tolist()]
+        x_bits = signed_bits(exact_fixed(self.src.fmt)) + top - x_frac
+        t_bits = max(x_bits, *(v.bit_length() + 1 for v in thresholds))
+        return common | {
+            "MODE": 1,
+            "L": layer.levels,
+            "T_W": t_bits,
+            "X_SHIFT": top - x_frac,
+            "THRESHOLDS": packed(thresholds, t_bits),
+            "VALUES": packed([int(v) for v in layer.values.codes.reshape(-1).tolist()], self.dst.width),
+        }
+
+
+def packed(values: list[int], bits: int) -> str:
+    """A Verilog literal of ``values`` in ``bits`` each (two's complement), values[0] in the low bits."""
+    word = sum((v & ((1 << bits) - 1)) << (i * bits) for i, v in enumerate(values))
+    return f"{len(values) * bits}'h{word:x}"
+
+
+Stage = DenseStage | ActStage | WindowStage | PoolStage | ChanStage
 
 
 @dataclass(frozen=True)
@@ -349,34 +576,111 @@ class Plan:
 def plan(graph: Graph) -> Plan:
     """Lay the layers of a scheduled graph out as a chain of RTL stages."""
     layers = graph.layers[1:-1]
-    if not layers:
+    if all(isinstance(l, Reshape) for l in layers):
         raise UnsupportedLayerError(
-            f"graph {graph.name} has no Dense or Activation layer: there is nothing to implement in hardware"
+            f"graph {graph.name} has no layer that computes anything: there is nothing to implement in hardware"
         )
-    first_dense = next((l for l in layers if isinstance(l, Dense)), None)
-    elems = _fold(first_dense).simd if first_dense is not None else 1
-    stream = Stream(_stream_format(graph.input), graph.input.output.size, elems)
+    stream = Stream(_stream_format(graph.input), graph.input.output.size, _input_elems(graph))
     src = stream
     stages: list[Stage] = []
+    prev: Layer = graph.input
     for layer in layers:
-        stage = _stage(layer, src)
-        stages.append(stage)
-        src = stage.dst
+        if layer.inputs != (prev.name,) or len(graph.readers(prev.name)) != 1:
+            raise UnsupportedLayerError(
+                f"layer {layer.name} ({layer.kind}) reads {list(layer.inputs)}, and {prev.name} is read by "
+                f"{[l.name for l in graph.readers(prev.name)]}: the RTL backend builds a chain, each layer read "
+                "only by the next; branches (forks, Add, Concatenate) are not supported yet"
+            )
+        for stage in _stages(layer, src, graph.input_spec(layer).shape):
+            stages.append(stage)
+            src = stage.dst
+        prev = layer
     return Plan(graph, tuple(stages), stream, src)
 
 
-def _stage(layer: Layer, src: Stream) -> Stage:
+def _input_elems(graph: Graph) -> int:
+    """Elements per top input beat: what the first layer that reads vectors or pixels takes."""
+    for layer in graph.layers[1:-1]:
+        if isinstance(layer, Dense):
+            return _fold(layer).simd
+        if isinstance(layer, Conv | Pool | GlobalPool):
+            return graph.input_spec(layer).shape[-1]
+    return 1
+
+
+def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...]) -> list[Stage]:
+    if isinstance(layer, Reshape):
+        return []  # the same elements in the same order
     if isinstance(layer, Dense):
-        return _dense(layer, src)
+        return [_dense(layer, src)]
     if isinstance(layer, Activation):
         dst = Stream(_stream_format(layer), src.n, src.elems)
-        return ActStage(layer, src, dst, _convert(layer, exact_fixed(src.fmt).frac, layer.function))
+        return [ActStage(layer, src, dst, _convert(layer, exact_fixed(src.fmt).frac, layer.function))]
+    if isinstance(layer, Conv):
+        if layer.depthwise and isinstance(layer.weight.format, Binary):
+            raise UnsupportedLayerError(
+                f"layer {layer.name}: a depthwise convolution with binary weights ({layer.weight.format}) has no "
+                "zero weight to expand its kernel over the other channels; use ternary weights"
+            )
+        window = _window(layer, src, src_shape, pool=False)
+        return [window, _dense(layer, window.dst)]
+    if isinstance(layer, Pool | GlobalPool):
+        window = _window(layer, src, src_shape, pool=True)
+        return [window, _pool(layer, window)]
+    if isinstance(layer, ScaleShift | Threshold):
+        _check_beats(layer, src, layer.output.shape[-1], "channels")
+        return [ChanStage(layer, src, Stream(_stream_format(layer), src.n, src.elems))]
     if isinstance(layer, Input | Output):
         raise GraphError(f"layer {layer.name}: an {layer.kind} layer can only start or end a graph")
     raise UnsupportedLayerError(f"layer {layer.name}: the RTL backend has no engine for {layer.kind} layers")
 
 
-def _dense(layer: Dense, src: Stream) -> DenseStage:
+def _window(layer: Conv | Pool | GlobalPool, src: Stream, shape: tuple[int, ...], pool: bool) -> WindowStage:
+    spatial, c = shape[:-1], shape[-1]
+    if isinstance(layer, GlobalPool):
+        window, strides, padding = spatial, (1,) * len(spatial), ((0, 0),) * len(spatial)
+    else:
+        window = layer.kernel if isinstance(layer, Conv) else layer.pool_size
+        strides, padding = layer.strides, layer.padding
+    if len(spatial) == 1:  # 1-D: one row, a one-tap unpadded first axis
+        spatial, window, strides, padding = (1, *spatial), (1, *window), (1, *strides), ((0, 0), *padding)
+    out = [(n + pb + pa - k) // s + 1 for n, k, s, (pb, pa) in zip(spatial, window, strides, padding, strict=True)]
+    geometry = Geometry(
+        spatial[0], spatial[1], c, window[0], window[1], strides[0], strides[1], padding[0][0], padding[1][0], *out
+    )
+    _check_beats(layer, src, c, "channels")
+    dst = Stream(src.fmt, geometry.positions * geometry.taps * c, src.elems)
+    return WindowStage(layer, src, dst, geometry, pool)
+
+
+def _pool(layer: Pool | GlobalPool, window: WindowStage) -> PoolStage:
+    src = window.dst
+    taps = window.geometry.taps
+    x_bits, frac = signed_bits(exact_fixed(src.fmt)), exact_fixed(src.fmt).frac
+    dst = Stream(_stream_format(layer), layer.output.size, src.elems)
+    if layer.function == "max":
+        return PoolStage(layer, src, dst, taps, x_bits, 0, Convert(frac, dst.fmt, False))
+    extra = max(exact_fixed(dst.fmt).frac - frac, 0) + 1  # as golden.cast_ratio
+    convert = Convert(frac + extra + 1, dst.fmt, False)  # 2q + sticky, one bit below the quotient
+    return PoolStage(layer, src, dst, taps, x_bits + taps.bit_length(), extra, convert)
+
+
+def _dense(layer: MatMul, src: Stream) -> DenseStage:
+    stage = _matmul(layer, src)
+    _check_beats(layer, src, stage.n_in, "inputs")
+    return stage
+
+
+def _check_beats(layer: Layer, src: Stream, n: int, what: str) -> None:
+    """A stage reads whole beats: ``src.elems`` must divide its ``n`` channels or inputs."""
+    if n % src.elems:
+        raise UnsupportedLayerError(
+            f"layer {layer.name}: its input arrives {src.elems} elements per beat, which does not divide its "
+            f"{n} {what}; choose a fold of the layer before it whose pe divides {n}"
+        )
+
+
+def _matmul(layer: MatMul, src: Stream) -> DenseStage:
     fold = _fold(layer)
     if layer.n_in % fold.simd or layer.n_out % fold.pe:
         raise GraphError(
@@ -385,7 +689,7 @@ def _dense(layer: Dense, src: Stream) -> DenseStage:
     w_fmt = layer.weight.format
     x_fmt = src.fmt
     acc = layer.accumulator(x_fmt)
-    dst = Stream(_stream_format(layer), layer.n_out, fold.pe)
+    dst = Stream(_stream_format(layer), layer.output.size, fold.pe)
     common: dict[str, Any] = {
         "layer": layer,
         "src": src,
@@ -419,7 +723,7 @@ def _dense(layer: Dense, src: Stream) -> DenseStage:
     )
 
 
-def _multiplier_free(layer: Dense, w_fmt: Ternary | Binary, x_fmt: StreamFormat, common: dict[str, Any]) -> DenseStage:
+def _multiplier_free(layer: MatMul, w_fmt: Ternary | Binary, x_fmt: StreamFormat, common: dict[str, Any]) -> DenseStage:
     """Ternary / binary weights: sum the inputs by weight level, scale once per output.
 
     The golden accumulator is sum(x * level * s) with s the scale on the weight grid
@@ -460,7 +764,7 @@ def signed_bits(fmt: FixedPoint) -> int:
     return fmt.width + (0 if fmt.signed else 1)
 
 
-def _fold(layer: Dense) -> Fold:
+def _fold(layer: MatMul) -> Fold:
     if layer.fold is None:
         raise GraphError(
             f"layer {layer.name} is not folded: the RTL backend needs a scheduled graph "

@@ -10,7 +10,17 @@ from typing import Any
 
 import jinja2
 
-from fpga_gen.backends.rtl.plan import DenseStage, Plan, Stage, Stream, plan
+from fpga_gen.backends.rtl.plan import (
+    ActStage,
+    ChanStage,
+    DenseStage,
+    Plan,
+    PoolStage,
+    Stage,
+    Stream,
+    WindowStage,
+    plan,
+)
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.errors import GraphError
 from fpga_gen.formats import MiniFloat
@@ -30,7 +40,13 @@ ENGINE_FILES = {
     "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
     "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
 }
-ACT_FILES = ("fg_mf_decode.v", "fg_act.v")
+WINDOW_FILES = ("fg_window.v",)
+# Stages with one output register (templates/rtl/element.v.j2): their module and its files.
+ELEMENT_STAGES = {
+    ActStage: ("fg_act", ("fg_mf_decode.v", "fg_exact.v", "fg_act.v")),
+    PoolStage: ("fg_pool", ("fg_mf_decode.v", "fg_exact.v", "fg_pool.v")),
+    ChanStage: ("fg_chan", ("fg_mf_decode.v", "fg_exact.v", "fg_chan.v")),
+}
 DSP_SIM_FILES = ("fg_dsp48e1.v",)
 CLOCK, RESET = "ap_clk", "ap_rst_n"
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -75,8 +91,8 @@ def write_rtl(graph: Graph, *, out: Path) -> Path:
         "reset": RESET,
         "reset_active_low": True,
         "ports": _ports(p),
-        "input": _stream_doc("s_axis", p.input),
-        "output": _stream_doc("m_axis", p.output),
+        "input": _stream_doc("s_axis", p.input) | {"shape": list(graph.input.output.shape)},
+        "output": _stream_doc("m_axis", p.output) | {"shape": list(graph.output.output.shape)},
         "sources": sources,
         "sim_sources": sim_sources,
         "mem_files": mem_files,
@@ -99,10 +115,16 @@ def _top_name(graph: Graph) -> str:
 def _library_files(p: Plan) -> list[str]:
     files = list(COMMON_FILES)
     for stage in p.stages:
+        if isinstance(stage, WindowStage):
+            files += WINDOW_FILES  # moves elements, converts nothing
+            continue
         files += CONVERT_FILES[isinstance(stage.dst.fmt, MiniFloat)]
-        files += (*DENSE_FILES, *ENGINE_FILES[stage.engine]) if isinstance(stage, DenseStage) else ACT_FILES
-        if isinstance(stage, DenseStage) and stage.engine == "multiplier_free" and stage.src.codes:
-            files.append("fg_mf_decode.v")  # minifloat inputs, made exact before the lanes
+        if isinstance(stage, DenseStage):
+            files += (*DENSE_FILES, *ENGINE_FILES[stage.engine])
+            if stage.engine == "multiplier_free" and stage.src.codes:
+                files.append("fg_mf_decode.v")  # minifloat inputs, made exact before the lanes
+        else:
+            files += ELEMENT_STAGES[type(stage)][1]
     return list(dict.fromkeys(files))
 
 
@@ -118,17 +140,22 @@ def template_env() -> jinja2.Environment:
 
 def _render_top(p: Plan, top: str) -> str:
     env = template_env()
-    # Wire w_<layer> carries the output of <layer>; w_<input> feeds the first stage.
-    streams = [{"name": f"w_{p.graph.input.name}", "bits": p.input.data_bits}]
+    # Wire w_<stage> carries the output of <stage>; w_<input> feeds the first stage. A
+    # window stream has a pad flag beside its data when a pool reads it.
+    streams = [{"name": f"w_{p.graph.input.name}", "bits": p.input.data_bits, "pad": False}]
     items = []
     for i, stage in enumerate(p.stages):
-        streams.append({"name": f"w_{stage.name}", "bits": stage.dst.data_bits})
+        pad = isinstance(stage, WindowStage) and stage.pool
+        streams.append({"name": f"w_{stage.name}", "bits": stage.dst.data_bits, "pad": pad})
         items.append(
             {
-                "template": "dense.v.j2" if isinstance(stage, DenseStage) else "act.v.j2",
+                "template": _template(stage),
                 "stage": stage,
                 "src": streams[-2]["name"],
                 "dst": streams[-1]["name"],
+                "dst_pad": pad,
+                "src_pad": streams[-2]["pad"],
+                "module": ELEMENT_STAGES[type(stage)][0] if type(stage) in ELEMENT_STAGES else "",
                 # Stages count vectors themselves; only the last tlast leaves the top.
                 "tlast": "m_axis_tlast" if i == len(p.stages) - 1 else "",
             }
@@ -139,15 +166,21 @@ def _render_top(p: Plan, top: str) -> str:
     )
 
 
+def _template(stage: Stage) -> str:
+    if isinstance(stage, DenseStage):
+        return "dense.v.j2"
+    return "window.v.j2" if isinstance(stage, WindowStage) else "element.v.j2"
+
+
 def _write_mems(stage: DenseStage, out: Path) -> list[str]:
     """ROM images per PE: word nf*SF + sf of ``<layer>_wNNNN.mem`` holds the SIMD weight codes
     of neuron nf*PE + p (lane 0 in the low bits); word nf of ``_bNNNN`` its bias on the grid
     it is added on, and of ``_sNNNN`` its scale factor (per-channel ternary / binary)."""
     layer = stage.layer
-    nf, sf = layer.n_out // stage.pe, layer.n_in // stage.simd
+    nf, sf = layer.n_out // stage.pe, stage.n_in // stage.simd
     w_mask = (1 << stage.weight_bits) - 1
     # (pe, nf, sf, simd): the code of input sf*SIMD + s's weight for neuron nf*PE + p
-    lanes = layer.weight.codes.reshape(sf, stage.simd, nf, stage.pe).transpose(3, 2, 0, 1)
+    lanes = stage.weight_codes().reshape(sf, stage.simd, nf, stage.pe).transpose(3, 2, 0, 1)
     shifts = [s * stage.weight_bits for s in range(stage.simd)]
     names = []
     for p in range(stage.pe):

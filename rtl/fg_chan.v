@@ -1,0 +1,150 @@
+// fg_chan: a per-channel element-wise stage on a channels-last stream of ELEMS elements per
+// beat (ELEMS divides C, so lane e of the beat b holds channel (b mod C/ELEMS)*ELEMS + e).
+// Each element is first made exact on its own grid (fg_exact) in X_W bits.
+//   MODE 0, ScaleShift: x * scale[c] << P_SHIFT + shift[c], exact in FIN_W bits (the
+//           shift already on that grid), then relu and the one rounding (fg_convert).
+//   MODE 1, Threshold (FINN MultiThreshold): k = #{l : x << X_SHIFT >= thr[c][l]} on a
+//           common grid (thresholds pre-shifted onto it, T_W bits), y = values[c][k]
+//           (OUT_W-bit codes of the output format).
+// The constants are packed parameters, channel c at bits [c*width +: width].
+// One register stage: an input beat accepted in cycle t leaves in cycle t+1 when the
+// output is ready; it holds (and stalls the input) otherwise. m_tlast marks the last beat
+// of each N-element frame.
+module fg_chan #(
+    parameter integer MODE = 0,
+    parameter integer N = 4,
+    parameter integer ELEMS = 1,
+    parameter integer C = 4,
+    // input elements (fg_mf_decode)
+    parameter integer IN_W = 8,
+    parameter integer IN_SIGNED = 1,
+    parameter integer IN_MF = 0,
+    parameter integer IN_E = 4,
+    parameter integer IN_M = 3,
+    parameter integer IN_SUB = 1,
+    parameter integer IN_V_W = 9,
+    parameter integer IN_E_W = 1,
+    parameter integer X_W = 9,
+    parameter integer OUT_W = 8,       // output element: mantissa or minifloat code
+    // Each mode reads only its own group.
+    /* verilator lint_off UNUSEDPARAM */
+    // MODE 0
+    parameter integer S_W = 8,         // signed scale
+    parameter integer P_SHIFT = 0,     // product grid -> accumulator grid
+    parameter integer FIN_W = 18,      // the exact result, two's complement
+    parameter [C*S_W-1:0] SCALES = 0,
+    parameter [C*FIN_W-1:0] SHIFTS = 0,
+    // MODE 1
+    parameter integer L = 1,           // thresholds per channel
+    parameter integer T_W = 10,        // common comparison width, two's complement
+    parameter integer X_SHIFT = 0,     // input grid -> common grid
+    parameter [C*L*T_W-1:0] THRESHOLDS = 0,
+    parameter [C*(L+1)*OUT_W-1:0] VALUES = 0,
+    // output conversion (fg_convert, MODE 0)
+    parameter integer IN_FRAC = 4,
+    parameter integer RELU = 0,
+    parameter integer OUT_MF = 0,
+    parameter integer OUT_FRAC = 4,
+    parameter integer OUT_SIGNED = 1,
+    parameter integer RND_MODE = 0,
+    parameter integer OVF_MODE = 0,
+    parameter integer OUT_E = 4,
+    parameter integer OUT_M = 3,
+    parameter integer OUT_BIAS = 7,
+    parameter integer OUT_SUB = 1,
+    parameter integer OUT_MAX = 126
+    /* verilator lint_on UNUSEDPARAM */
+) (
+    input  wire                   clk,
+    input  wire                   rst_n,
+    input  wire [ELEMS*IN_W-1:0]  s_tdata,
+    input  wire                   s_tvalid,
+    output wire                   s_tready,
+    output wire [ELEMS*OUT_W-1:0] m_tdata,
+    output wire                   m_tvalid,
+    input  wire                   m_tready,
+    output wire                   m_tlast
+);
+    localparam integer BEATS = N / ELEMS;
+    localparam integer G = C / ELEMS;
+    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
+    function integer bits_for;
+        input integer n;
+        integer v;
+        begin
+            bits_for = 1;
+            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
+        end
+    endfunction
+    localparam integer BEAT_W = bits_for(BEATS);
+    localparam integer G_W = bits_for(G);
+    localparam integer K_W = bits_for(L + 2);
+    localparam integer BEAT_LAST = BEATS - 1;
+    localparam integer G_LAST = G - 1;
+
+    reg out_valid, out_last;
+    reg [ELEMS*OUT_W-1:0] out_data;
+    reg [BEAT_W-1:0] beat;
+    reg [G_W-1:0] g;  // channel group of the beat
+    wire en = !out_valid | m_tready;
+    assign s_tready = en;
+    wire take = s_tvalid & en;
+
+    wire [ELEMS*OUT_W-1:0] y;
+    genvar e;
+    generate
+        for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
+            wire [31:0] c = {{(32 - G_W){1'b0}}, g} * ELEMS + e;  // this lane's channel
+            wire [X_W-1:0] x;
+            fg_exact #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MF(IN_MF), .IN_E(IN_E), .IN_M(IN_M), .IN_SUB(IN_SUB),
+                       .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
+                u_exact (.c(s_tdata[e*IN_W +: IN_W]), .x(x));
+            if (MODE == 0) begin : g_scale_shift
+                wire [FIN_W-1:0] xa, sa;
+                fg_extend #(.IN_W(X_W), .OUT_W(FIN_W), .SIGNED(1)) u_x (.x(x), .y(xa));
+                fg_extend #(.IN_W(S_W), .OUT_W(FIN_W), .SIGNED(1)) u_s (.x(SCALES[c*S_W +: S_W]), .y(sa));
+                // exact: the true product and sum fit FIN_W bits, so the low bits are the value
+                wire [FIN_W-1:0] prod = xa * sa;
+                wire [FIN_W-1:0] fin = (prod << P_SHIFT) + SHIFTS[c*FIN_W +: FIN_W];
+                fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
+                             .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE),
+                             .OVF_MODE(OVF_MODE), .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS),
+                             .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+                    u_convert (.x(fin), .y(y[e*OUT_W +: OUT_W]));
+            end else begin : g_threshold
+                wire [T_W-1:0] xt;
+                fg_extend #(.IN_W(X_W), .OUT_W(T_W), .SIGNED(1)) u_x (.x(x), .y(xt));
+                wire [T_W-1:0] xs = xt << X_SHIFT;
+                reg [K_W-1:0] k;
+                integer l;
+                always @(*) begin
+                    k = {K_W{1'b0}};
+                    for (l = 0; l < L; l = l + 1)
+                        if ($signed(xs) >= $signed(THRESHOLDS[(c*L + l)*T_W +: T_W])) k = k + 1'b1;
+                end
+                assign y[e*OUT_W +: OUT_W] = VALUES[(c*(L + 1) + {{(32 - K_W){1'b0}}, k})*OUT_W +: OUT_W];
+            end
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            out_valid <= 1'b0;
+            beat <= {BEAT_W{1'b0}};
+            g <= {G_W{1'b0}};
+        end else if (en) begin
+            out_valid <= s_tvalid;
+            if (take) begin
+                beat <= (beat == BEAT_LAST[BEAT_W-1:0]) ? {BEAT_W{1'b0}} : beat + 1'b1;
+                g <= (g == G_LAST[G_W-1:0]) ? {G_W{1'b0}} : g + 1'b1;
+            end
+        end
+        if (take) begin
+            out_data <= y;
+            out_last <= beat == BEAT_LAST[BEAT_W-1:0];
+        end
+    end
+    assign m_tdata = out_data;
+    assign m_tvalid = out_valid;
+    assign m_tlast = out_last;
+endmodule

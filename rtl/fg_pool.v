@@ -1,0 +1,146 @@
+// fg_pool: max or average over the taps of a window, per channel, fed by fg_window in
+// ORDER 1: TAPS consecutive beats (one tap each, ELEMS channels) make one output beat;
+// s_tpad marks a padded tap, which is left out (of the maximum, of the sum and of the
+// count). Every window has at least one real tap.
+//
+// Each lane makes its element exact on the input grid (fg_exact) in X_W bits, then
+//   MAX = 1: keeps the largest; the output is fg_convert of that value (grid 2^-IN_FRAC);
+//   MAX = 0: sums into ACC_W bits and divides exactly by the count n of real taps, as
+//            golden.cast_ratio does: q = floor(sum * 2^EXTRA / n), sticky = remainder != 0,
+//            and 2q + sticky (grid 2^-(IN_FRAC)) goes through fg_convert, whose rounding of
+//            that stand-in equals the rounding of the exact quotient. The divider is
+//            combinational before the output register (n <= TAPS is small).
+// One register stage: the last tap accepted in cycle t leaves in cycle t+1; the input
+// stalls while the output is full and not accepted. m_tlast marks beat OUT_BEATS - 1.
+module fg_pool #(
+    parameter integer TAPS = 4,
+    parameter integer ELEMS = 1,
+    parameter integer OUT_BEATS = 1,   // output beats per frame
+    parameter integer MAX = 1,
+    // input elements (fg_mf_decode)
+    parameter integer IN_W = 8,
+    parameter integer IN_SIGNED = 1,
+    parameter integer IN_MF = 0,
+    parameter integer IN_E = 4,
+    parameter integer IN_M = 3,
+    parameter integer IN_SUB = 1,
+    parameter integer IN_V_W = 9,
+    parameter integer IN_E_W = 1,
+    parameter integer X_W = 9,         // the exact input value, two's complement
+    parameter integer ACC_W = 9,       // the running maximum (X_W) or sum
+    parameter integer EXTRA = 1,       // average: quotient bits below the sum's grid
+    parameter integer CNT_W = 3,       // holds TAPS
+    // output conversion (fg_convert)
+    parameter integer IN_FRAC = 4,
+    parameter integer OUT_MF = 0,
+    parameter integer OUT_W = 8,
+    parameter integer OUT_FRAC = 4,
+    parameter integer OUT_SIGNED = 1,
+    parameter integer RND_MODE = 0,
+    parameter integer OVF_MODE = 0,
+    parameter integer OUT_E = 4,
+    parameter integer OUT_M = 3,
+    parameter integer OUT_BIAS = 7,
+    parameter integer OUT_SUB = 1,
+    parameter integer OUT_MAX = 126
+) (
+    input  wire                   clk,
+    input  wire                   rst_n,
+    input  wire [ELEMS*IN_W-1:0]  s_tdata,
+    input  wire                   s_tpad,
+    input  wire                   s_tvalid,
+    output wire                   s_tready,
+    output wire [ELEMS*OUT_W-1:0] m_tdata,
+    output wire                   m_tvalid,
+    input  wire                   m_tready,
+    output wire                   m_tlast
+);
+    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
+    function integer bits_for;
+        input integer n;
+        integer v;
+        begin
+            bits_for = 1;
+            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
+        end
+    endfunction
+    localparam integer TAP_W = bits_for(TAPS);
+    localparam integer BEAT_W = bits_for(OUT_BEATS);
+    localparam integer TAP_LAST = TAPS - 1;
+    localparam integer BEAT_LAST = OUT_BEATS - 1;
+    localparam integer D_W = ACC_W + EXTRA;  // the sum on the quotient's grid
+    localparam integer FIN_W = (MAX != 0) ? ACC_W : D_W + 1;
+
+    reg out_valid, out_last;
+    reg [ELEMS*OUT_W-1:0] out_data;
+    reg [TAP_W-1:0] tap;
+    reg [BEAT_W-1:0] beat;
+    reg [CNT_W-1:0] cnt;
+    wire en = !out_valid | m_tready;
+    assign s_tready = en;
+    wire take = s_tvalid & en;
+    wire first = tap == {TAP_W{1'b0}};
+    wire tap_last = tap == TAP_LAST[TAP_W-1:0];
+    wire [CNT_W-1:0] cnt_prev = first ? {CNT_W{1'b0}} : cnt;
+    wire [CNT_W-1:0] cnt_next = cnt_prev + {{(CNT_W - 1){1'b0}}, !s_tpad};
+
+    wire [ELEMS*OUT_W-1:0] y;
+    genvar e;
+    generate
+        for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
+            wire [X_W-1:0] xe;
+            fg_exact #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MF(IN_MF), .IN_E(IN_E), .IN_M(IN_M), .IN_SUB(IN_SUB),
+                       .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
+                u_exact (.c(s_tdata[e*IN_W +: IN_W]), .x(xe));
+            wire [ACC_W-1:0] x;
+            fg_extend #(.IN_W(X_W), .OUT_W(ACC_W), .SIGNED(1)) u_x (.x(xe), .y(x));
+            reg [ACC_W-1:0] acc;
+            wire [ACC_W-1:0] acc_next;
+            wire [FIN_W-1:0] fin;
+            if (MAX != 0) begin : g_max
+                assign acc_next = (!s_tpad && (cnt_prev == {CNT_W{1'b0}} || $signed(x) > $signed(acc))) ? x : acc;
+                assign fin = acc_next;
+            end else begin : g_avg
+                assign acc_next = (first ? {ACC_W{1'b0}} : acc) + (s_tpad ? {ACC_W{1'b0}} : x);
+                wire [D_W-1:0] scaled = {acc_next, {EXTRA{1'b0}}};
+                wire neg = scaled[D_W-1];
+                wire [D_W-1:0] mag = neg ? -scaled : scaled;
+                wire [D_W-1:0] n = {{(D_W - CNT_W){1'b0}}, cnt_next};
+                wire [D_W-1:0] qm = mag / n;
+                wire sticky = (mag % n) != {D_W{1'b0}};
+                // floor of a negative quotient: one below the truncated one when inexact
+                wire [D_W-1:0] q = neg ? -(qm + {{(D_W - 1){1'b0}}, sticky}) : qm;
+                assign fin = {q, sticky};
+            end
+            always @(posedge clk) begin
+                if (take) acc <= acc_next;
+            end
+            fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(0), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
+                         .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
+                         .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+                u_convert (.x(fin), .y(y[e*OUT_W +: OUT_W]));
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            out_valid <= 1'b0;
+            tap <= {TAP_W{1'b0}};
+            beat <= {BEAT_W{1'b0}};
+        end else begin
+            if (en) out_valid <= take & tap_last;
+            if (take) begin
+                tap <= tap_last ? {TAP_W{1'b0}} : tap + 1'b1;
+                if (tap_last) beat <= (beat == BEAT_LAST[BEAT_W-1:0]) ? {BEAT_W{1'b0}} : beat + 1'b1;
+            end
+        end
+        if (take) cnt <= cnt_next;
+        if (take & tap_last) begin
+            out_data <= y;
+            out_last <= beat == BEAT_LAST[BEAT_W-1:0];
+        end
+    end
+    assign m_tdata = out_data;
+    assign m_tvalid = out_valid;
+    assign m_tlast = out_last;
+endmodule

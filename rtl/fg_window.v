@@ -1,0 +1,165 @@
+// fg_window: sliding-window generator over a channels-last tensor (H, W, C) streamed in
+// row-major order, ELEMS elements (one channel group) per beat. A 1-D tensor (L, C) is
+// H = 1, W = L with a 1-tap, unpadded first axis.
+//
+// For each output position (oy, ox), row-major, it emits the window's taps (ky, kx) with
+// the input pixel (oy*SH + ky - PT, ox*SW + kx - PL), one channel group per beat:
+//   ORDER = 0 (convolution): (ky, kx, g), g fastest -- the window vector in the row-major
+//             layout of a Keras kernel (kh, kw, c_in, ...), for fg_dense;
+//   ORDER = 1 (pooling):     (g, ky, kx), kx fastest -- one channel group's taps in a
+//             row, for fg_pool.
+// A tap outside the input (explicit padding) is sent as zeros with m_tpad high.
+//
+// Micro-architecture: two frame buffers in one inferred RAM (2 * H*W*C/ELEMS words of one
+// beat each, one write port, one registered read port). The input fills one buffer while
+// the windows of the other are read out, so the next frame streams in during the current
+// one's emission; s_tready = the buffer being filled is free. A buffer frees the cycle
+// after its last tap was read. Reading: the tap address is computed from the counters
+// and read in the cycle of issue; the RAM's read register is the output register
+// (m_tvalid = one issue ago), so a beat issued in cycle t leaves in cycle t+1. The read
+// (issue, RAM read register) holds while the output is full and not accepted.
+module fg_window #(
+    parameter integer H = 1,
+    parameter integer W = 4,
+    parameter integer C = 1,
+    parameter integer ELEMS = 1,       // elements per beat; divides C
+    parameter integer EW = 8,          // bits per element
+    parameter integer KH = 1,
+    parameter integer KW = 3,
+    parameter integer SH = 1,
+    parameter integer SW = 1,
+    parameter integer PT = 0,          // padding before the first row / column
+    parameter integer PL = 0,
+    parameter integer OH = 1,
+    parameter integer OW = 2,
+    parameter integer ORDER = 0
+) (
+    input  wire                  clk,
+    input  wire                  rst_n,
+    input  wire [ELEMS*EW-1:0]   s_tdata,
+    input  wire                  s_tvalid,
+    output wire                  s_tready,
+    output wire [ELEMS*EW-1:0]   m_tdata,
+    output wire                  m_tpad,
+    output wire                  m_tvalid,
+    input  wire                  m_tready
+);
+    localparam integer G = C / ELEMS;
+    localparam integer FRAME = H * W * G;   // words (beats) per frame
+    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
+    function integer bits_for;
+        input integer n;
+        integer v;
+        begin
+            bits_for = 1;
+            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
+        end
+    endfunction
+    localparam integer ADDR_W = bits_for(2 * FRAME);
+    localparam integer WC_W = bits_for(FRAME);
+    localparam integer G_W = bits_for(G);
+    localparam integer KY_W = bits_for(KH);
+    localparam integer KX_W = bits_for(KW);
+    localparam integer OY_W = bits_for(OH);
+    localparam integer OX_W = bits_for(OW);
+    localparam integer FRAME_LAST = FRAME - 1;
+    localparam integer G_LAST = G - 1;
+    localparam integer KY_LAST = KH - 1;
+    localparam integer KX_LAST = KW - 1;
+    localparam integer OY_LAST = OH - 1;
+    localparam integer OX_LAST = OW - 1;
+
+    reg [ELEMS*EW-1:0] mem [0:2*FRAME-1];
+    reg [1:0] full;
+    reg wbuf, rbuf;
+
+    // ---- write side ---------------------------------------------------------------------
+    reg [WC_W-1:0] wcount;
+    assign s_tready = !full[wbuf];
+    wire wr = s_tvalid & s_tready;
+    wire wr_last = wcount == FRAME_LAST[WC_W-1:0];
+    // Address arithmetic in 32 bits: every address and coordinate of a design fits.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] waddr = (wbuf ? FRAME : 0) + {{(32 - WC_W){1'b0}}, wcount};
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @(posedge clk) begin
+        if (wr) mem[waddr[ADDR_W-1:0]] <= s_tdata;
+    end
+
+    // ---- read side: counters oy, ox, then the taps and groups in ORDER -------------------
+    reg out_valid;
+    wire en = !out_valid | m_tready;
+    wire issue = en & full[rbuf];
+    reg [OY_W-1:0] oy;
+    reg [OX_W-1:0] ox;
+    reg [KY_W-1:0] ky;
+    reg [KX_W-1:0] kx;
+    reg [G_W-1:0] g;
+    wire g_last = g == G_LAST[G_W-1:0];
+    wire ky_last = ky == KY_LAST[KY_W-1:0];
+    wire kx_last = kx == KX_LAST[KX_W-1:0];
+    wire ox_last = ox == OX_LAST[OX_W-1:0];
+    wire oy_last = oy == OY_LAST[OY_W-1:0];
+    wire pos_last = g_last & ky_last & kx_last;  // last beat of an output position
+    wire frame_last = pos_last & ox_last & oy_last;
+    // What advances with an issue, innermost first.
+    wire g_step = (ORDER == 0) ? 1'b1 : (ky_last & kx_last);
+    wire kx_step = (ORDER == 0) ? g_last : 1'b1;
+    wire ky_step = kx_step & kx_last;
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [31:0] iy = $signed({{(32 - OY_W){1'b0}}, oy}) * SH + $signed({{(32 - KY_W){1'b0}}, ky}) - PT;
+    wire signed [31:0] ix = $signed({{(32 - OX_W){1'b0}}, ox}) * SW + $signed({{(32 - KX_W){1'b0}}, kx}) - PL;
+    wire pad = iy < 0 || iy >= H || ix < 0 || ix >= W;
+    wire [31:0] raddr = (rbuf ? FRAME : 0) + (iy * W + ix) * G + {{(32 - G_W){1'b0}}, g};
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    reg [ELEMS*EW-1:0] q;
+    reg q_pad;
+    always @(posedge clk) begin
+        if (en) begin
+            q <= mem[raddr[ADDR_W-1:0]];
+            q_pad <= pad;
+        end
+    end
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            full <= 2'b00;
+            wbuf <= 1'b0;
+            rbuf <= 1'b0;
+            wcount <= {WC_W{1'b0}};
+            out_valid <= 1'b0;
+            oy <= {OY_W{1'b0}};
+            ox <= {OX_W{1'b0}};
+            ky <= {KY_W{1'b0}};
+            kx <= {KX_W{1'b0}};
+            g <= {G_W{1'b0}};
+        end else begin
+            if (wr) begin
+                wcount <= wr_last ? {WC_W{1'b0}} : wcount + 1'b1;
+                if (wr_last) begin
+                    full[wbuf] <= 1'b1;
+                    wbuf <= ~wbuf;
+                end
+            end
+            if (en) out_valid <= issue;
+            if (issue) begin
+                if (g_step) g <= g_last ? {G_W{1'b0}} : g + 1'b1;
+                if (kx_step) kx <= kx_last ? {KX_W{1'b0}} : kx + 1'b1;
+                if (ky_step) ky <= ky_last ? {KY_W{1'b0}} : ky + 1'b1;
+                if (pos_last) begin
+                    ox <= ox_last ? {OX_W{1'b0}} : ox + 1'b1;
+                    if (ox_last) oy <= oy_last ? {OY_W{1'b0}} : oy + 1'b1;
+                end
+                if (frame_last) begin
+                    full[rbuf] <= 1'b0;  // never the buffer being filled: that one is not full
+                    rbuf <= ~rbuf;
+                end
+            end
+        end
+    end
+    assign m_tdata = q_pad ? {ELEMS*EW{1'b0}} : q;
+    assign m_tpad = q_pad;
+    assign m_tvalid = out_valid;
+endmodule

@@ -1,0 +1,210 @@
+"""RTL backend, the layers of real models: convolutions (1-D, 2-D, depthwise), pooling (max, avg,
+global), Flatten, ScaleShift and Threshold, under Verilator + cocotb against the golden model
+(bit-exact) and the cycle model (every frame's last output beat, cycle-exact).
+
+Four small designs cover the features between them; each is built once (Verilator builds are
+cached) and simulated on a few hundred samples. The tests of one design share an xdist group.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from graphs import random_cnn, random_inputs, with_folds
+
+from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, verilator, write_rtl
+from fpga_gen.backends.rtl.plan import DenseStage, PoolStage, WindowStage, plan
+from fpga_gen.backends.rtl.timing import output_cycles
+from fpga_gen.errors import UnsupportedLayerError
+from fpga_gen.formats import FixedPoint, MiniFloat, parse_format
+from fpga_gen.golden import evaluate_ints, quantize_inputs, windows
+from fpga_gen.ir import Conv, Fold, Graph
+from fpga_gen.ir.builder import GraphBuilder
+
+BATCH = 200
+
+
+def _values(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform over the format's values (fixed: mantissas; minifloat: finite codes)."""
+    fmt = parse_format(fmt_name)
+    if isinstance(fmt, FixedPoint):
+        return fmt.from_int(rng.integers(fmt.min_int, fmt.max_int, size=shape, endpoint=True))
+    assert isinstance(fmt, MiniFloat)
+    values = fmt.from_codes(np.arange(2**fmt.bits))
+    return rng.choice(values[np.isfinite(values)], size=shape)
+
+
+def _conv2d_avg() -> Graph:
+    """2-D, fixed point: conv 3x3 'same' (relu) -> avg pool 3x3 / 2 'same' (the count of real
+    taps is 4, 6 or 9, rounded with RND into a narrower signed format) -> global max -> dense."""
+    rng = np.random.default_rng(1)
+    b = GraphBuilder("conv2d_avg", (6, 5, 2), "fixed<8,3>")
+    b.conv(
+        _values(rng, "fixed<6,1>", (3, 3, 2, 4)),
+        "fixed<6,1>",
+        _values(rng, "fixed<8,2>", (4,)),
+        "fixed<8,2>",
+        padding="same",
+        activation="relu",
+        output_format="ufixed<8,3,RND_CONV,SAT>",
+    )
+    b.pool("avg", 3, strides=2, padding="same", output_format="fixed<7,2,RND,SAT>")
+    b.global_pool("max")
+    b.dense(_values(rng, "fixed<6,1>", (4, 3)), "fixed<6,1>")
+    return with_folds(b.build(), [Fold(2, 6), Fold(1, 2)])
+
+
+def _conv1d_e4m3() -> Graph:
+    """1-D, e4m3 weights and activations (a post-training-quantized shape): conv k3 / 2 'valid'
+    -> max pool 3 / 1 'same' on minifloat codes (padding left out) -> global avg -> dense."""
+    rng = np.random.default_rng(2)
+    b = GraphBuilder("conv1d_e4m3", (12, 3), "fixed<8,3>")
+    b.conv(
+        _values(rng, "e4m3", (3, 3, 4)),
+        "e4m3",
+        _values(rng, "fixed<8,2>", (4,)),
+        "fixed<8,2>",
+        strides=2,
+        activation="relu",
+        output_format="e4m3",
+    )
+    b.pool("max", 3, strides=1, padding="same")
+    b.global_pool("avg", output_format="fixed<8,4,RND_CONV,SAT>")
+    b.dense(_values(rng, "e4m3", (4, 2)), "e4m3")
+    return with_folds(b.build(), [Fold(4, 3), Fold(2, 4)])
+
+
+def _depthwise_ternary() -> Graph:
+    """Depthwise 3x3 (multiplier 2) with ternary weights, strides 2, 'same' (asymmetric pads)
+    -> ScaleShift (per channel, relu) -> Threshold (3 steps per channel) -> a pointwise Conv2D
+    that ends the graph (its frame is 9 positions of 3 channels)."""
+    rng = np.random.default_rng(3)
+    b = GraphBuilder("dw_ternary", (5, 6, 2), "ufixed<6,2>")
+    b.conv(
+        rng.choice([-0.5, 0.0, 0.5], size=(3, 3, 2, 2)),
+        "ternary<0.5>",
+        strides=2,
+        padding="same",
+        depthwise=True,
+        activation="relu",
+        output_format="ufixed<6,2,RND_CONV,SAT>",
+    )
+    b.scale_shift(
+        _values(rng, "fixed<6,2>", (4,)),
+        "fixed<6,2>",
+        _values(rng, "fixed<6,3>", (4,)),
+        "fixed<6,3>",
+        activation="relu",
+        output_format="fixed<9,4,RND,SAT>",
+    )
+    b.threshold(np.sort(rng.uniform(0, 6, size=(4, 3)), axis=1), _values(rng, "fixed<5,3>", (4, 4)), "fixed<5,3>")
+    b.conv(_values(rng, "fixed<5,1>", (1, 1, 4, 3)), "fixed<5,1>", _values(rng, "fixed<6,2>", (3,)), "fixed<6,2>")
+    return with_folds(b.build(), [Fold(2, 3), Fold(3, 2)])
+
+
+def _random_cnn() -> Graph:
+    """tests/graphs.py's CNN, folded by the fold pass: conv -> relu -> max pool -> flatten -> dense."""
+    return random_cnn(4)
+
+
+DESIGNS = {
+    "conv2d_avg": _conv2d_avg,
+    "conv1d_e4m3": _conv1d_e4m3,
+    "dw_ternary": _depthwise_ternary,
+    "random_cnn": _random_cnn,
+}
+
+
+def _per_design(names: list[str]) -> list[Any]:
+    return [pytest.param(n, marks=pytest.mark.xdist_group(f"rtl_layers_{n}")) for n in names]
+
+
+def _write(name: str, out: Path) -> tuple[Graph, Path, np.ndarray]:
+    graph = DESIGNS[name]()
+    x, _ = quantize_inputs(graph, random_inputs(5, graph, BATCH))
+    return graph, write_rtl(graph, out=out), x
+
+
+def test_designs_cover_the_features() -> None:
+    kinds = [(type(s).__name__, s.layer.kind) for name in DESIGNS for s in plan(DESIGNS[name]()).stages]
+    for kind in ("Conv1D", "Conv2D", "DepthwiseConv2D"):
+        assert ("WindowStage", kind) in kinds and ("DenseStage", kind) in kinds
+    for kind in ("Pool", "GlobalPool"):
+        assert ("PoolStage", kind) in kinds
+    assert {("ChanStage", "ScaleShift"), ("ChanStage", "Threshold")} <= set(kinds)
+    functions = {
+        (s.layer.kind, s.layer.function) for n in DESIGNS for s in plan(DESIGNS[n]()).stages if isinstance(s, PoolStage)
+    }
+    assert functions == {("Pool", "avg"), ("Pool", "max"), ("GlobalPool", "max"), ("GlobalPool", "avg")}
+    engines = {s.engine for n in DESIGNS for s in plan(DESIGNS[n]()).stages if isinstance(s, DenseStage)}
+    assert engines == {"dsp_chain", "minifloat", "multiplier_free"}
+    # padded windows: both pads of 'same', asymmetric ones, and none
+    pads = {
+        (s.geometry.pt, s.geometry.pl) for n in DESIGNS for s in plan(DESIGNS[n]()).stages if isinstance(s, WindowStage)
+    }
+    assert {(1, 1), (0, 1), (0, 0)} <= pads
+
+
+def test_depthwise_kernel_expands_block_diagonally() -> None:
+    """The engine's (taps * C, C * multiplier) matrix on the window vectors gives the golden
+    depthwise accumulator (before bias and rounding)."""
+    graph = _depthwise_ternary()
+    stage = next(s for s in plan(graph).stages if isinstance(s, DenseStage))
+    layer = stage.layer
+    assert isinstance(layer, Conv) and layer.depthwise and stage.n_in == 9 * 2
+    x, _ = quantize_inputs(graph, random_inputs(1, graph, 3))
+    win, _ = windows(x, layer.kernel, layer.strides, layer.padding)
+    codes = stage.weight_codes()  # 2-bit two's complement ternary codes: the levels -1, 0, +1
+    engine = win.reshape(-1, stage.n_in) @ np.where(codes >= 2, codes - 4, codes)
+    direct = np.einsum("ntc,tcm->ncm", win.reshape(-1, 9, 2), layer.weight.ints.reshape(9, 2, 2)).reshape(-1, 4)
+    assert np.array_equal(np.unique(layer.weight.ints), [-1, 0, 1])  # scale 0.5 on the grid 2^-1
+    assert np.array_equal(engine, direct)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _per_design(sorted(DESIGNS)))
+def test_cosim_matches_golden_and_cycle_model(name: str, tmp_path: Path) -> None:
+    graph, rtl, x = _write(name, tmp_path / "rtl")
+    manifest = json.loads((rtl / "manifest.json").read_text())
+    assert verilator.lint([rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
+    r = run_cosim(rtl, x)
+    assert r.outputs.shape == (BATCH, *graph.output.output.shape)
+    assert np.array_equal(r.outputs, evaluate_ints(graph, x))
+    assert r.output_cycles == output_cycles(plan(graph), BATCH)
+    assert r.latency_cycles == latency_cycles(graph) == manifest["latency_cycles"]
+    assert r.interval_cycles == interval_cycles(graph) == manifest["interval_cycles"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _per_design(["conv2d_avg"]))
+def test_backpressure_and_idle_inputs_stay_exact(name: str, tmp_path: Path) -> None:
+    graph, rtl, x = _write(name, tmp_path / "rtl")
+    r = run_cosim(rtl, x[:40], backpressure=0.5, idle=0.3, seed=7)
+    assert np.array_equal(r.outputs, evaluate_ints(graph, x[:40]))
+    assert r.total_cycles > output_cycles(plan(graph), 40)[-1]
+
+
+def test_unsupported_layers_name_the_layer(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    b = GraphBuilder("cat", (4, 2), "fixed<8,3>")
+    b.activation("relu", "fixed<8,3>", name="act")
+    b.concatenate("input", "act", output_format="fixed<8,3>", name="join")
+    with pytest.raises(UnsupportedLayerError, match=r"layer act \(Activation\) .*input is read by \['act', 'join'\]"):
+        write_rtl(b.build(), out=tmp_path / "cat")
+
+    b = GraphBuilder("res", (4,), "fixed<8,3>")
+    b.dense(_values(rng, "fixed<6,1>", (4, 4)), "fixed<6,1>", name="fc")
+    b.add("input", "fc", name="sum")
+    graph = with_folds(b.build(), [Fold(1, 1)])
+    with pytest.raises(UnsupportedLayerError, match=r"layer fc \(Dense\) .*input is read by \['fc', 'sum'\]"):
+        write_rtl(graph, out=tmp_path / "res")
+
+    b = GraphBuilder("dwbin", (4, 2), "fixed<8,3>")
+    b.conv(rng.choice([-0.5, 0.5], size=(3, 2, 1)), "binary<0.5>", depthwise=True, name="dw")
+    with pytest.raises(UnsupportedLayerError, match=r"layer dw: a depthwise convolution with binary weights"):
+        write_rtl(with_folds(b.build(), [Fold(1, 1)]), out=tmp_path / "dwbin")
+    assert not any(tmp_path.iterdir())
