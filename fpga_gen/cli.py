@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("project")
     p.set_defaults(run=_cmd_report)
     sub.add_parser("boards", help="list the known boards").set_defaults(run=_cmd_boards)
-    p = sub.add_parser("demo", help="train the digits MLP and run it at every level")
+    p = sub.add_parser("demo", help="train the digits MLP and CNN and run them at every level")
     p.add_argument("--out", default="build/demo")
     p.add_argument("--board", default="pynq-z2")
     p.set_defaults(run=_cmd_demo)
