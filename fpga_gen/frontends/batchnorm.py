@@ -9,7 +9,8 @@ points; a map that is not monotone there is refused.
 
 BatchNormalization alone: a fixed-point ScaleShift approximating the float32 layer,
 scale = gamma / sqrt(var + eps) in ``fixed<18, I>`` (18 bits: a DSP's B port, I just
-covering max |scale|), shift = beta - mean * scale on the grid of x * scale.
+covering max |scale|), shift = beta - mean * scale on the grid of x * scale
+(``approximate_scale_shift``, also used after alpha='auto' kernels).
 """
 
 from __future__ import annotations
@@ -156,7 +157,18 @@ def scale_shift(name: str, bn: Any, src: Layer) -> ScaleShift:
     """A fixed-point approximation of a float32 batchnorm (no quantizer after it)."""
     gamma, beta, mean, variance = (_parameter(bn, p) for p in ("gamma", "beta", "moving_mean", "moving_variance"))
     scale = gamma / np.sqrt(variance + float(np.float32(bn.epsilon)))
-    shift = beta - mean * scale
+    return approximate_scale_shift(name, src, scale, beta - mean * scale, f"float32 {type(bn).__name__} {bn.name}")
+
+
+def approximate_scale_shift(
+    name: str,
+    src: Layer,
+    scale: npt.NDArray[np.float64],
+    shift: npt.NDArray[np.float64],
+    approximates: str,
+) -> ScaleShift:
+    """x * scale + shift per channel with ``scale`` rounded into ``fixed<18, I>`` and ``shift``
+    onto the grid of x * scale; the exact result of those (no rounding after)."""
     top = max(float(np.max(np.abs(scale))), 2.0**-SCALE_BITS)
     scale_fmt = FixedPoint(SCALE_BITS, int(np.floor(np.log2(top))) + 2, rounding="RND_CONV", overflow="SAT")
     shift_frac = exact_fixed(src.output.format).frac + exact_fixed(scale_fmt).frac
@@ -164,7 +176,6 @@ def scale_shift(name: str, bn: Any, src: Layer) -> ScaleShift:
     shift_fmt = fit_range(int(shift_ints.min()), int(shift_ints.max()), shift_frac)
     scale_t = Tensor.from_values(scale_fmt, scale_fmt.quantize(scale))
     shift_t = Tensor.from_values(shift_fmt, shift_fmt.from_int(shift_ints))
-    # no rounding: the exact x * scale + shift
     acc = accumulator_format(src.output.format, scale_fmt, 1, shift_fmt)
     return ScaleShift(
         name=name,
@@ -172,7 +183,7 @@ def scale_shift(name: str, bn: Any, src: Layer) -> ScaleShift:
         output=TensorSpec(src.output.shape, acc),
         scale=scale_t,
         shift=shift_t,
-        approximates=f"float32 {type(bn).__name__} {bn.name}",
+        approximates=approximates,
     )
 
 

@@ -9,6 +9,11 @@ their ``call`` does (``batchnorm``).
 
 Exactness limit: QKeras computes in float32, which is exact while every accumulation
 fits float32's 24-bit significand; fpga_gen's result is always the exact one.
+A ``quantized_bits(alpha='auto')`` kernel multiplies by arbitrary float32 scales: the MatMul
+holds its exact integer-grid kernel (no bias) and a ScaleShift after it approximates
+scale * acc + bias in fixed point, listed by ``graph.predict(..., report=True)``.
+It stays an approximation even when a quantizer follows: QKeras' float32 sum is not a
+function of the exact acc, so no Threshold (as for batchnorm) can reproduce it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from fpga_gen.errors import ModelLoadError, UnsupportedLayerError
 from fpga_gen.formats import Format
@@ -26,6 +32,8 @@ from fpga_gen.frontends import batchnorm
 from fpga_gen.frontends._tf import import_qkeras
 from fpga_gen.frontends.qkeras_quantizers import (
     activation_format,
+    auto_kernel,
+    is_auto,
     is_quantizer,
     plain_activation,
     quantized,
@@ -243,11 +251,12 @@ class _Walker:
             raise UnsupportedLayerError(
                 f"layer {name}: Dense needs a flat input, got shape {src.output.shape}; put a Flatten before it"
             )
-        weight = _weight(name, "kernel", klayer.kernel, _quantizer(klayer, "kernel"))
+        weight, scale = _kernel(name, klayer.kernel, _quantizer(klayer, "kernel"))
         bias = _weight(name, "bias", klayer.bias, _quantizer(klayer, "bias")) if klayer.use_bias else None
-        spec = TensorSpec((weight.shape[1],), _accumulator(src, weight, weight.shape[0], bias))
-        dense = Dense(name=name, inputs=(src.name,), output=spec, weight=weight, bias=bias)
-        self._emit(klayer, dense, *_matmul_activation(name, klayer, dense))
+        inner = None if scale is not None else bias
+        spec = TensorSpec((weight.shape[1],), _accumulator(src, weight, weight.shape[0], inner))
+        dense = Dense(name=name, inputs=(src.name,), output=spec, weight=weight, bias=inner)
+        self._emit(klayer, *_finish_matmul(name, klayer, dense, scale, bias))
 
     def _conv(self, klayer: Any, name: str, rank: int, depthwise: bool, separable: bool, folded: bool) -> None:
         src = self._src(klayer)
@@ -268,24 +277,26 @@ class _Walker:
             bias = _weight(name, "bias", klayer.bias, bias_q) if klayer.use_bias else None
         # QKeras' 1-D separable layer quantizes its kernels with a leading spatial axis of 1
         lift = separable and rank == 1
-        weight = _weight(name, "kernel", kernel_value, kernel_q, lift)
+        weight, scale = _kernel(name, kernel_value, kernel_q, lift)
         kernel = weight.shape[:rank]
         strides, pads = _geometry(name, klayer, src.output.shape[:-1], kernel)
         layers: list[Layer] = []
         if separable:
             dw_spec = _conv_spec(name, src, weight, None, True, strides, pads)
             cls = _CONV_KINDS[(rank, True)]
-            layers.append(
-                cls(name=f"{name}_dw", inputs=(src.name,), output=dw_spec, weight=weight, strides=strides, padding=pads)
+            dw = cls(
+                name=f"{name}_dw", inputs=(src.name,), output=dw_spec, weight=weight, strides=strides, padding=pads
             )
+            layers.extend(_scaled(f"{name}_dw", dw, scale, None))
             src = layers[-1]
-            weight = _weight(name, "kernel", klayer.pointwise_kernel, _quantizer(klayer, "pointwise"), lift)
+            weight, scale = _kernel(name, klayer.pointwise_kernel, _quantizer(klayer, "pointwise"), lift)
             strides, pads, depthwise = (1,) * rank, ((0, 0),) * rank, False
-        spec = _conv_spec(name, src, weight, bias, depthwise, strides, pads)
+        inner = None if scale is not None else bias
+        spec = _conv_spec(name, src, weight, inner, depthwise, strides, pads)
         conv = _CONV_KINDS[(rank, depthwise)](
-            name=name, inputs=(src.name,), output=spec, weight=weight, bias=bias, strides=strides, padding=pads
+            name=name, inputs=(src.name,), output=spec, weight=weight, bias=inner, strides=strides, padding=pads
         )
-        self._emit(klayer, *layers, conv, *_matmul_activation(name, klayer, conv))
+        self._emit(klayer, *layers, *_finish_matmul(name, klayer, conv, scale, bias))
 
     # -- batchnorm, pooling, merging ----------------------------------------------------
     def _batchnorm(self, klayer: Any, name: str) -> None:
@@ -377,14 +388,43 @@ def _quantizer(klayer: Any, which: str) -> Any:
     return getattr(klayer, f"{which}_quantizer_internal", None) if getattr(klayer, f"{which}_quantizer", None) else None
 
 
-def _weight(layer: str, what: str, value: Any, quantizer: Any, lift: bool = False) -> Tensor:
+def _weight(layer: str, what: str, value: Any, quantizer: Any) -> Tensor:
+    return weight_tensor(layer, what, quantized(value, quantizer), quantizer)
+
+
+def _kernel(
+    layer: str, value: Any, quantizer: Any, lift: bool = False
+) -> tuple[Tensor, npt.NDArray[np.float64] | None]:
+    """(kernel, None), or for an alpha='auto' quantizer (integer-grid kernel, float32 scale per last axis)."""
     if lift:
         import tensorflow as tf
 
         values = quantized(tf.expand_dims(value, 0), quantizer)[0]
     else:
         values = quantized(value, quantizer)
-    return weight_tensor(layer, what, values, quantizer)
+    if is_auto(quantizer):
+        return auto_kernel(layer, values, quantizer)
+    return weight_tensor(layer, "kernel", values, quantizer), None
+
+
+def _scaled(name: str, layer: MatMul, scale: npt.NDArray[np.float64] | None, bias: Tensor | None) -> list[Layer]:
+    """``layer``, then for an alpha='auto' kernel the ScaleShift approximating QKeras' float32
+    scale * (x @ g) + bias (bias=None in ``layer``). Depthwise output channel c * mult + j has scale[j]."""
+    if scale is None:
+        return [layer]
+    channels = layer.output.shape[-1]
+    shift = np.zeros(channels) if bias is None else bias.values
+    per_channel = np.tile(scale, channels // scale.size)
+    approximates = f"float32 alpha='auto' kernel scale of {name}"
+    return [layer, batchnorm.approximate_scale_shift(f"{name}_scale", layer, per_channel, shift, approximates)]
+
+
+def _finish_matmul(
+    name: str, klayer: Any, layer: MatMul, scale: npt.NDArray[np.float64] | None, bias: Tensor | None
+) -> list[Layer]:
+    """``layer``, its alpha='auto' ScaleShift if any, and its own activation."""
+    layers = _scaled(name, layer, scale, bias)
+    return [*layers, *_matmul_activation(name, klayer, layers[-1])]
 
 
 def _accumulator(src: Layer, weight: Tensor, fan_in: int, bias: Tensor | None) -> Format:
@@ -409,7 +449,7 @@ def _conv_spec(
     return TensorSpec((*spatial, channels), _accumulator(src, weight, fan_in, bias))
 
 
-def _matmul_activation(name: str, klayer: Any, layer: MatMul) -> list[Layer]:
+def _matmul_activation(name: str, klayer: Any, layer: Layer) -> list[Layer]:
     """The layer's own ``activation`` argument, as an Activation after it (none for linear)."""
     act = klayer.activation
     if not is_quantizer(act) and plain_activation(name, act) == "linear":

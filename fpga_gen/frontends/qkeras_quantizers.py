@@ -3,8 +3,10 @@
 Weights: each quantizer is evaluated on its variable exactly as QKeras' own ``call`` does,
 and the float32 result is stored in the narrowest exact format (the quantizer's nominal
 fixed-point format when it holds every value; ternary/binary levels with per-channel scales
-for ``ternary``/``binary``; else the narrowest FixedPoint). Activation quantizers map to
-``ap_fixed`` formats (DESIGN.md §10): ``quantized_bits(b, i)`` is
+for ``ternary``/``binary``; else the narrowest FixedPoint). A ``quantized_bits(alpha='auto')``
+kernel is split into its exact integer-grid kernel and the float32 per-channel scales
+QKeras multiplies it by (``auto_kernel``), which only a reported approximation can follow.
+Activation quantizers map to ``ap_fixed`` formats (DESIGN.md §10): ``quantized_bits(b, i)`` is
 ``fixed<b, i+1, RND_CONV, SAT>`` and ``quantized_relu(b, i)`` is relu followed by
 ``ufixed<b, i, RND_CONV, SAT>``.
 """
@@ -49,21 +51,63 @@ def weight_tensor(layer: str, what: str, values: npt.NDArray[np.float64], quanti
         signed = _signed_format(values, _SIGNED_FORMATS[cls])
         if signed is not None:
             return Tensor.from_values(signed, values)
+    if is_auto(quantizer):
+        raise QuantizerError(
+            f"layer {layer}: quantized_bits(alpha='auto') is supported for kernels only, not for the {what}; "
+            "use alpha=1 or 'auto_po2'"
+        )
     nominal = _nominal(layer, quantizer) if cls == "quantized_bits" else None
+    return _stored(layer, what, values, nominal)
+
+
+def _stored(layer: str, what: str, values: npt.NDArray[np.float64], nominal: FixedPoint | None) -> Tensor:
+    """``values`` in ``nominal`` when it holds them all, else in the narrowest exact FixedPoint."""
     if nominal is not None and np.array_equal(nominal.quantize(values), values):
         return Tensor.from_values(nominal, values)
     fmt = exact_format(values)
     if fmt.width > MAX_BITS[what]:
-        hint = (
-            "alpha='auto' gives float32 scales with no short fixed-point equivalent; use alpha='auto_po2' or 1"
-            if getattr(quantizer, "alpha", None) == "auto"
-            else "quantize them with a kernel/bias quantizer such as quantized_bits(8, 0, alpha=1)"
-        )
         raise QuantizerError(
             f"layer {layer}: the {what} values need {fmt} ({fmt.width} bits) to be represented "
-            f"exactly (more than {MAX_BITS[what]}); {hint}"
+            f"exactly (more than {MAX_BITS[what]}); quantize them with a kernel/bias quantizer such as "
+            "quantized_bits(8, 0, alpha=1)"
         )
     return Tensor.from_values(fmt, values)
+
+
+def is_auto(quantizer: Any) -> bool:
+    """quantized_bits(alpha='auto'): float32 per-channel scales no exact arithmetic reproduces."""
+    return type(quantizer).__name__ == "quantized_bits" and quantizer.alpha == "auto"
+
+
+def auto_kernel(layer: str, values: npt.NDArray[np.float64], quantizer: Any) -> tuple[Tensor, npt.NDArray[np.float64]]:
+    """(integer-grid kernel g, scale per last axis) with ``values`` ~= scale * g.
+
+    QKeras 0.9.0 computes z = round(|x| / s0) (an integer, |z| <= 2**(bits-1) - 1) with
+    s0 = 2 max|x| / levels per output channel, keeps ``quantizer.scale = s0 * 2**unsigned_bits``
+    and returns scale * z * 2**(integer - unsigned_bits) in float32: g is that grid value, exact
+    in the quantizer's nominal format. ``values`` must come from the call that set ``quantizer.scale``.
+    """
+    check_common(layer, quantizer)
+    nominal = bits_format(layer, quantizer)
+    scale_nd = np.asarray(quantizer.scale, dtype=np.float32).astype(np.float64)
+    if scale_nd.ndim != values.ndim or any(d != 1 for d in scale_nd.shape[:-1]):
+        raise QuantizerError(
+            f"layer {layer}: quantized_bits(alpha='auto', scale_axis={quantizer.scale_axis}) scales along "
+            f"{scale_nd.shape}, not per output channel; use the default scale_axis=None"
+        )
+    scale = scale_nd.reshape(-1)
+    step = 2.0 ** (int(quantizer.integer) - int(quantizer.bits) + int(quantizer.keep_negative))
+    unit = np.broadcast_to(scale * step, values.shape)
+    # an all-zero channel has scale 0 and z = 0
+    ratio = np.divide(values, unit, out=np.zeros_like(values), where=unit > 0)
+    z = np.round(ratio)
+    # float32 leaves ratio within ~2**-22 * |z| <= 2**-5 (18 bits) of z: more is not this quantizer
+    if np.any(np.abs(ratio - z) > 0.25):
+        raise QuantizerError(
+            f"layer {layer}: the alpha='auto' kernel is not scale * integer grid as in QKeras 0.9.0 "
+            f"(off by {float(np.max(np.abs(ratio - z))):.3g} steps); use alpha='auto_po2' or 1"
+        )
+    return _stored(layer, "kernel", (z * step).astype(np.float64), nominal), scale
 
 
 def _signed_format(values: npt.NDArray[np.float64], cls: type[Ternary] | type[Binary]) -> Format | None:
