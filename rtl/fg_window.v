@@ -10,14 +10,21 @@
 //             row, for fg_pool.
 // A tap outside the input (explicit padding) is sent as zeros with m_tpad high.
 //
-// Micro-architecture: two frame buffers in one inferred RAM (2 * H*W*C/ELEMS words of one
-// beat each, one write port, one registered read port). The input fills one buffer while
-// the windows of the other are read out, so the next frame streams in during the current
-// one's emission; s_tready = the buffer being filled is free. A buffer frees the cycle
-// after its last tap was read. Reading: the tap address is computed from the counters
-// and read in the cycle of issue; the RAM's read register is the output register
-// (m_tvalid = one issue ago), so a beat issued in cycle t leaves in cycle t+1. The read
-// (issue, RAM read register) holds while the output is full and not accepted.
+// Micro-architecture: a line buffer. Input beats are numbered in stream order across
+// frames; beat n lives at address n mod DEPTH of one inferred RAM (one write port, one
+// registered read port). A position's taps lie between its first real pixel and its last
+// one, at most (KH-1) rows plus KW pixels apart, so LIMIT = ((KH-1)*W + KW + SW)*G live
+// beats suffice; the SW*G slack lets the next position's new pixels stream in while this
+// one is emitted. LIMIT is capped at two frames (a small input is double buffered); DEPTH
+// is LIMIT rounded up to a power of two, so an address is a beat number's low bits.
+//   * free: the first beat this position or a later one reads (this window's first real
+//     pixel, or the next output row's first row if that is lower); the beats before it
+//     are dead. s_tready = fewer than LIMIT beats written and not dead (live).
+//   * thr: the beat count that holds this window's last real pixel. A position's beats
+//     issue one per cycle from the cycle after it was written.
+// The read address is computed from the counters and read in the cycle of issue; the
+// RAM's read register is the output register (m_tvalid = one issue ago), so a beat issued
+// in cycle t leaves in cycle t+1. The read holds while the output is full and not accepted.
 module fg_window #(
     parameter integer H = 1,
     parameter integer W = 4,
@@ -45,7 +52,9 @@ module fg_window #(
     input  wire                  m_tready
 );
     localparam integer G = C / ELEMS;
-    localparam integer FRAME = H * W * G;   // words (beats) per frame
+    localparam integer FRAME = H * W * G;   // beats per frame
+    localparam integer SPAN = ((KH - 1) * W + KW + SW) * G;
+    localparam integer LIMIT = SPAN < 2 * FRAME ? SPAN : 2 * FRAME;
     // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
     function integer bits_for;
         input integer n;
@@ -55,7 +64,16 @@ module fg_window #(
             for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
         end
     endfunction
-    localparam integer ADDR_W = bits_for(2 * FRAME);
+    // A coordinate clamped into [0, coord_max]: the nearest real row or column.
+    function signed [31:0] clamp;
+        input signed [31:0] coord;
+        input signed [31:0] coord_max;
+        begin
+            clamp = coord < 0 ? 0 : (coord > coord_max ? coord_max : coord);
+        end
+    endfunction
+    localparam integer ADDR_W = bits_for(LIMIT);
+    localparam integer DEPTH = 1 << ADDR_W;
     localparam integer WC_W = bits_for(FRAME);
     localparam integer G_W = bits_for(G);
     localparam integer KY_W = bits_for(KH);
@@ -69,27 +87,15 @@ module fg_window #(
     localparam integer OY_LAST = OH - 1;
     localparam integer OX_LAST = OW - 1;
 
-    reg [ELEMS*EW-1:0] mem [0:2*FRAME-1];
-    reg [1:0] full;
-    reg wbuf, rbuf;
-
-    // ---- write side ---------------------------------------------------------------------
-    reg [WC_W-1:0] wcount;
-    assign s_tready = !full[wbuf];
-    wire wr = s_tvalid & s_tready;
-    wire wr_last = wcount == FRAME_LAST[WC_W-1:0];
-    // Address arithmetic in 32 bits: every address and coordinate of a design fits.
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] waddr = (wbuf ? FRAME : 0) + {{(32 - WC_W){1'b0}}, wcount};
-    /* verilator lint_on UNUSEDSIGNAL */
-    always @(posedge clk) begin
-        if (wr) mem[waddr[ADDR_W-1:0]] <= s_tdata;
-    end
+    reg [ELEMS*EW-1:0] mem [0:DEPTH-1];
+    reg [ADDR_W-1:0] wptr;          // address of the next input beat
+    reg [ADDR_W-1:0] rbase;         // address of the read frame's first beat
+    reg [WC_W-1:0] wcount;          // beats written of the write frame
+    reg signed [2:0] ahead;         // write frame - read frame: -1 to 2
 
     // ---- read side: counters oy, ox, then the taps and groups in ORDER -------------------
     reg out_valid;
     wire en = !out_valid | m_tready;
-    wire issue = en & full[rbuf];
     reg [OY_W-1:0] oy;
     reg [OX_W-1:0] ox;
     reg [KY_W-1:0] ky;
@@ -107,12 +113,33 @@ module fg_window #(
     wire kx_step = (ORDER == 0) ? g_last : 1'b1;
     wire ky_step = kx_step & kx_last;
 
+    // Coordinate arithmetic in 32 bits: every address and coordinate of a design fits.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [31:0] iy = $signed({{(32 - OY_W){1'b0}}, oy}) * SH + $signed({{(32 - KY_W){1'b0}}, ky}) - PT;
-    wire signed [31:0] ix = $signed({{(32 - OX_W){1'b0}}, ox}) * SW + $signed({{(32 - KX_W){1'b0}}, kx}) - PL;
+    wire signed [31:0] iy0 = $signed({{(32 - OY_W){1'b0}}, oy}) * SH - PT;  // window origin
+    wire signed [31:0] ix0 = $signed({{(32 - OX_W){1'b0}}, ox}) * SW - PL;
+    wire signed [31:0] iy = iy0 + $signed({{(32 - KY_W){1'b0}}, ky});
+    wire signed [31:0] ix = ix0 + $signed({{(32 - KX_W){1'b0}}, kx});
     wire pad = iy < 0 || iy >= H || ix < 0 || ix >= W;
-    wire [31:0] raddr = (rbuf ? FRAME : 0) + (iy * W + ix) * G + {{(32 - G_W){1'b0}}, g};
+    wire [31:0] raddr = {{(32 - ADDR_W){1'b0}}, rbase} + (iy * W + ix) * G + {{(32 - G_W){1'b0}}, g};
+    // This window's first and last real pixels (in beats), the next output row's first row.
+    wire signed [31:0] first = (clamp(iy0, H - 1) * W + clamp(ix0, W - 1)) * G;
+    wire signed [31:0] thr = (clamp(iy0 + KH - 1, H - 1) * W + clamp(ix0 + KW - 1, W - 1) + 1) * G;
+    wire signed [31:0] next_row = clamp(iy0 + SH, H - 1) * W * G;
+    wire next_lower = !oy_last && iy0 + SH <= H - 1 && next_row < first;
+    wire signed [31:0] free = next_lower ? next_row : first;
+    wire signed [31:0] live = $signed({{29{ahead[2]}}, ahead}) * FRAME
+        + $signed({{(32 - WC_W){1'b0}}, wcount}) - free;
     /* verilator lint_on UNUSEDSIGNAL */
+    wire avail = ahead > 3'sd0 || (ahead == 3'sd0 && $signed({{(32 - WC_W){1'b0}}, wcount}) >= thr);
+    wire issue = en & avail;
+
+    // ---- write side ---------------------------------------------------------------------
+    assign s_tready = live < LIMIT;
+    wire wr = s_tvalid & s_tready;
+    wire wr_last = wcount == FRAME_LAST[WC_W-1:0];
+    always @(posedge clk) begin
+        if (wr) mem[wptr] <= s_tdata;
+    end
 
     reg [ELEMS*EW-1:0] q;
     reg q_pad;
@@ -123,12 +150,14 @@ module fg_window #(
         end
     end
 
+    wire wrote_frame = wr & wr_last;
+    wire read_frame = issue & frame_last;
     always @(posedge clk) begin
         if (!rst_n) begin
-            full <= 2'b00;
-            wbuf <= 1'b0;
-            rbuf <= 1'b0;
+            wptr <= {ADDR_W{1'b0}};
+            rbase <= {ADDR_W{1'b0}};
             wcount <= {WC_W{1'b0}};
+            ahead <= 3'sd0;
             out_valid <= 1'b0;
             oy <= {OY_W{1'b0}};
             ox <= {OX_W{1'b0}};
@@ -137,12 +166,11 @@ module fg_window #(
             g <= {G_W{1'b0}};
         end else begin
             if (wr) begin
+                wptr <= wptr + 1'b1;  // wraps at DEPTH, a power of two
                 wcount <= wr_last ? {WC_W{1'b0}} : wcount + 1'b1;
-                if (wr_last) begin
-                    full[wbuf] <= 1'b1;
-                    wbuf <= ~wbuf;
-                end
             end
+            if (wrote_frame & !read_frame) ahead <= ahead + 3'sd1;
+            if (read_frame & !wrote_frame) ahead <= ahead - 3'sd1;
             if (en) out_valid <= issue;
             if (issue) begin
                 if (g_step) g <= g_last ? {G_W{1'b0}} : g + 1'b1;
@@ -152,10 +180,7 @@ module fg_window #(
                     ox <= ox_last ? {OX_W{1'b0}} : ox + 1'b1;
                     if (ox_last) oy <= oy_last ? {OY_W{1'b0}} : oy + 1'b1;
                 end
-                if (frame_last) begin
-                    full[rbuf] <= 1'b0;  // never the buffer being filled: that one is not full
-                    rbuf <= ~rbuf;
-                end
+                if (frame_last) rbase <= rbase + FRAME[ADDR_W-1:0];
             end
         end
     end

@@ -1,0 +1,161 @@
+"""fg_window alone, many geometries in one Verilator build: every output beat against the
+golden windows (``fpga_gen.golden.windows``, bit-exact, padded taps zero and flagged) and
+its cycle against the cycle model (``timing._Window``), under random input and output
+pauses. 1-D and 2-D, kernels up to 5, strides 1-3, pads up to k-1 on both sides, several
+channels and beats of several elements, both tap orders, several frames back to back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fpga_gen.backends.rtl import verilator
+from fpga_gen.backends.rtl.plan import WindowStage, plan
+from fpga_gen.backends.rtl.timing import _Window
+from fpga_gen.backends.rtl.writer import template_env
+from fpga_gen.golden import windows
+from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.toolpaths import package_dir
+
+FRAMES = 3
+BITS = 8  # element width: ufixed<8,8> mantissas 0..255
+
+# (input shape, elements per beat, window, strides, (before, after) pads, pooling tap order)
+GEOMETRIES: list[tuple[tuple[int, ...], int, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...], bool]] = [
+    ((5, 6, 2), 1, (3, 3), (1, 1), ((1, 1), (1, 1)), False),  # 'same'
+    ((6, 5, 4), 2, (3, 3), (2, 2), ((0, 1), (1, 1)), True),  # asymmetric 'same', stride 2
+    ((7, 7, 1), 1, (5, 5), (1, 1), ((4, 4), (4, 4)), False),  # full padding k-1 both sides
+    ((7, 8, 3), 3, (5, 3), (3, 2), ((0, 2), (2, 0)), True),  # mixed, one beat per pixel
+    ((6, 6, 2), 1, (2, 2), (2, 2), ((0, 0), (0, 0)), True),  # 'valid', strides = window
+    ((4, 9, 4), 2, (1, 1), (1, 3), ((0, 0), (0, 0)), False),  # pointwise, stride beyond the kernel
+    ((5, 5, 2), 2, (5, 5), (1, 1), ((0, 0), (0, 0)), False),  # window = the whole input
+    ((12, 3), 1, (3,), (2,), ((0, 0),), False),  # 1-D 'valid' stride 2, unused last pixel
+    ((10, 4), 2, (5,), (1,), ((2, 2),), True),  # 1-D 'same'
+    ((9, 2), 2, (4,), (3,), ((3, 1),), False),  # 1-D, pads k-1 and 1
+]
+
+
+def _stage(k: int) -> WindowStage:
+    shape, elems, window, strides, padding, pool = GEOMETRIES[k]
+    b = GraphBuilder(f"win{k}", shape, f"ufixed<{BITS},{BITS}>")
+    b.pool("max", window, strides=strides, padding=padding)
+    stage = plan(b.build()).stages[0]
+    assert isinstance(stage, WindowStage)
+    return dataclasses.replace(
+        stage,
+        src=dataclasses.replace(stage.src, elems=elems),
+        dst=dataclasses.replace(stage.dst, elems=elems),
+        pool=pool,
+    )
+
+
+def _expected(k: int, x: np.ndarray) -> tuple[list[int], list[int]]:
+    """Golden beats (data, pad flag) of every frame, in fg_window's tap order."""
+    _, elems, window, strides, padding, pool = GEOMETRIES[k]
+    win, mask = windows(x, window, strides, padding)
+    if len(window) == 1:  # as a 2-D input of one row
+        win, mask = win[:, None, :, None], mask[None, :, None]
+    n, oh, ow, kh, kw, c = win.shape
+    g = c // elems
+    win = win.reshape(n, oh, ow, kh, kw, g, elems)
+    pads = np.broadcast_to(~mask[None, :, :, :, :, None], (n, oh, ow, kh, kw, g))
+    if pool:  # (group, tap row, tap col)
+        win, pads = win.transpose(0, 1, 2, 5, 3, 4, 6), pads.transpose(0, 1, 2, 5, 3, 4)
+    words = (win.reshape(-1, elems).astype(np.int64) << (BITS * np.arange(elems))).sum(axis=1)
+    return [int(w) for w in words], [int(p) for p in pads.reshape(-1)]
+
+
+def _model_cycles(stage: WindowStage, beats: int, valid: list[bool], ready: list[bool]) -> list[int]:
+    """The cycle model's output-beat cycles under the same input and output patterns."""
+    model, sent, cycles = _Window(stage), 0, []
+    for cycle, (v, r) in enumerate(zip(valid, ready, strict=True)):
+        s_valid = v and sent < beats
+        if s_valid and model.ready(r):
+            sent += 1
+        if model.out_valid and r:
+            cycles.append(cycle)
+        model.edge(s_valid, r)
+    return cycles
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Per unit: the stage, inputs, patterns, and what the bench emitted. Units come in pairs
+    per geometry: one with input and output always ready, one with random pauses."""
+    work = tmp_path_factory.mktemp("window")
+    rng = np.random.default_rng(11)
+    units: dict[str, dict[str, Any]] = {}
+    for k, (shape, elems, *_) in enumerate(GEOMETRIES):
+        stage = _stage(k)
+        x = rng.integers(0, 2**BITS, size=(FRAMES, *shape))
+        beats = (x.reshape(-1, elems).astype(np.int64) << (BITS * np.arange(elems))).sum(axis=1)
+        for paused in (False, True):
+            units[f"u{k}{'p' if paused else 'f'}"] = {
+                "stage": stage,
+                "x": x,
+                "beats": [int(b) for b in beats],
+                "paused": paused,
+            }
+    cycles = max(len(u["beats"]) + FRAMES * u["stage"].dst.beats for u in units.values()) * 3
+    for u in units.values():
+        p = 0.3 if u["paused"] else 0.0
+        u["valid"] = [bool(v) for v in rng.random(cycles) >= p]
+        u["ready"] = [bool(v) for v in rng.random(cycles) >= p]
+    rendered = (
+        template_env()
+        .get_template("window_bench.v.j2")
+        .render(
+            units=[
+                {"port": port, "bits": u["stage"].src.data_bits, "params": u["stage"].params()}
+                for port, u in units.items()
+            ]
+        )
+    )
+    source = work / "fg_window_bench.v"
+    source.write_text(rendered)
+    sources = [source, package_dir("rtl") / "fg_window.v"]
+    lint = verilator.lint(sources, "fg_window_bench")
+    build = verilator.build(sources, "fg_window_bench")
+    config = {
+        "cycles": cycles,
+        "units": {port: {key: u[key] for key in ("beats", "valid", "ready")} for port, u in units.items()},
+        "results": str(work / "window.json"),
+    }
+    (work / "window_cfg.json").write_text(json.dumps(config))
+    verilator.run(build, "fg_window_bench", "fg_window_tb", {"FG_WINDOW_CONFIG": str(work / "window_cfg.json")}, work)
+    out = json.loads((work / "window.json").read_text())
+    return {"units": units, "out": out, "lint": lint}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("rtl_window")
+def test_bench_is_lint_clean(bench: dict[str, Any]) -> None:
+    assert bench["lint"] == ""
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("rtl_window")
+@pytest.mark.parametrize("port", [f"u{k}{m}" for k in range(len(GEOMETRIES)) for m in "fp"])
+def test_windows_and_cycles(port: str, bench: dict[str, Any]) -> None:
+    u, out = bench["units"][port], bench["out"][port]
+    k = int(port[1:-1])
+    data, pads = _expected(k, u["x"])
+    assert len(out) == len(data)  # every frame's windows, and nothing more
+    assert [row[1] for row in out] == data
+    assert [row[2] for row in out] == pads
+    assert [row[0] for row in out] == _model_cycles(u["stage"], len(u["beats"]), u["valid"], u["ready"])
+
+
+def test_line_buffer_is_smaller_than_a_frame() -> None:
+    """A 28x28x8 input, 3x3 'same', one element per beat: 2 lines + 4 pixels, not 2 frames."""
+    b = GraphBuilder("mnist", (28, 28, 8), f"ufixed<{BITS},{BITS}>")
+    b.pool("max", 3, strides=1, padding="same")
+    stage = plan(b.build()).stages[0]
+    assert isinstance(stage, WindowStage)
+    stage = dataclasses.replace(stage, src=dataclasses.replace(stage.src, elems=1))
+    assert _Window(stage).limit == (2 * 28 + 3 + 1) * 8 < 28 * 28 * 8
