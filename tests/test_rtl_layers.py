@@ -1,8 +1,9 @@
 """RTL backend, the layers of real models: convolutions (1-D, 2-D, depthwise), pooling (max, avg,
-global), Flatten, ScaleShift and Threshold, under Verilator + cocotb against the golden model
-(bit-exact) and the cycle model (every frame's last output beat, cycle-exact).
+global), Flatten, ScaleShift, Threshold and branches (forks, Add, Concatenate), under Verilator
++ cocotb against the golden model (bit-exact) and the cycle model (every frame's last output
+beat, cycle-exact).
 
-Four small designs cover the features between them; each is built once (Verilator builds are
+Five small designs cover the features between them; each is built once (Verilator builds are
 cached) and simulated on a few hundred samples. The tests of one design share an xdist group.
 """
 
@@ -17,7 +18,7 @@ import pytest
 from graphs import random_cnn, random_inputs, with_folds
 
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, verilator, write_rtl
-from fpga_gen.backends.rtl.plan import DenseStage, PoolStage, WindowStage, plan
+from fpga_gen.backends.rtl.plan import DenseStage, ForkStage, MergeStage, PoolStage, WindowStage, plan
 from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
 from fpga_gen.formats import FixedPoint, MiniFloat, parse_format
@@ -111,7 +112,31 @@ def _random_cnn() -> Graph:
     return random_cnn(4)
 
 
+def _branches() -> Graph:
+    """A DAG: the input forked to a pointwise and a 3-tap conv, the pointwise output forked to a
+    relu and an Add of three inputs in three formats (fixed, e4m3, ufixed) and two beat widths,
+    the e4m3 conv output forked to that Add and to a Concatenate of 2- and 4-element beats."""
+    rng = np.random.default_rng(4)
+    b = GraphBuilder("branches", (5, 2), "fixed<8,3>")
+    b.conv(_values(rng, "fixed<6,1>", (1, 2, 4)), "fixed<6,1>", output_format="fixed<8,3,RND,SAT>", name="pw")
+    b.conv(
+        _values(rng, "fixed<6,1>", (3, 2, 4)),
+        "fixed<6,1>",
+        _values(rng, "fixed<8,2>", (4,)),
+        "fixed<8,2>",
+        padding="same",
+        output_format="e4m3",
+        name="c3",
+        source="input",
+    )
+    b.activation("relu", "ufixed<7,4,RND_CONV,SAT>", name="relu", source="pw")
+    b.add("pw", "c3", "relu", output_format="fixed<9,4,RND,SAT>", name="sum")
+    b.concatenate("sum", "c3", output_format="fixed<8,3,RND_CONV,SAT>", name="cat")
+    return with_folds(b.build(), [Fold(2, 2), Fold(4, 3)])
+
+
 DESIGNS = {
+    "branches": _branches,
     "conv2d_avg": _conv2d_avg,
     "conv1d_e4m3": _conv1d_e4m3,
     "dw_ternary": _depthwise_ternary,
@@ -147,6 +172,12 @@ def test_designs_cover_the_features() -> None:
         (s.geometry.pt, s.geometry.pl) for n in DESIGNS for s in plan(DESIGNS[n]()).stages if isinstance(s, WindowStage)
     }
     assert {(1, 1), (0, 1), (0, 0)} <= pads
+    # branches: forks, a 3-input Add and a Concatenate, each of mixed formats and beat widths
+    merges = {s.layer.kind: s for s in plan(_branches()).stages if isinstance(s, MergeStage)}
+    for merge, k in ((merges["Add"], 3), (merges["Concatenate"], 2)):
+        assert len(merge.srcs) == len({str(s.fmt) for s in merge.srcs}) == k
+        assert {s.elems for s in merge.srcs} == {2, 4}
+    assert sum(isinstance(s, ForkStage) for s in plan(_branches()).stages) == 3
 
 
 def test_depthwise_kernel_expands_block_diagonally() -> None:
@@ -180,7 +211,7 @@ def test_cosim_matches_golden_and_cycle_model(name: str, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _per_design(["conv2d_avg"]))
+@pytest.mark.parametrize("name", _per_design(["branches", "conv2d_avg"]))
 def test_backpressure_and_idle_inputs_stay_exact(name: str, tmp_path: Path) -> None:
     graph, rtl, x = _write(name, tmp_path / "rtl")
     r = run_cosim(rtl, x[:40], backpressure=0.5, idle=0.3, seed=7)
@@ -190,18 +221,14 @@ def test_backpressure_and_idle_inputs_stay_exact(name: str, tmp_path: Path) -> N
 
 def test_unsupported_layers_name_the_layer(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    b = GraphBuilder("cat", (4, 2), "fixed<8,3>")
+    b = GraphBuilder("cat", (4, 3), "fixed<8,3>")
     b.activation("relu", "fixed<8,3>", name="act")
     b.concatenate("input", "act", output_format="fixed<8,3>", name="join")
-    with pytest.raises(UnsupportedLayerError, match=r"layer act \(Activation\) .*input is read by \['act', 'join'\]"):
-        write_rtl(b.build(), out=tmp_path / "cat")
-
-    b = GraphBuilder("res", (4,), "fixed<8,3>")
-    b.dense(_values(rng, "fixed<6,1>", (4, 4)), "fixed<6,1>", name="fc")
-    b.add("input", "fc", name="sum")
-    graph = with_folds(b.build(), [Fold(1, 1)])
-    with pytest.raises(UnsupportedLayerError, match=r"layer fc \(Dense\) .*input is read by \['fc', 'sum'\]"):
-        write_rtl(graph, out=tmp_path / "res")
+    b.flatten()
+    b.dense(_values(rng, "fixed<6,1>", (24, 2)), "fixed<6,1>")
+    graph = with_folds(b.build(), [Fold(1, 4)])  # the input arrives 4 elements per beat: 3 channels
+    with pytest.raises(UnsupportedLayerError, match=r"layer join: its inputs arrive \[4, 4\] elements per beat"):
+        write_rtl(graph, out=tmp_path / "cat")
 
     b = GraphBuilder("dwbin", (4, 2), "fixed<8,3>")
     b.conv(rng.choice([-0.5, 0.5], size=(3, 2, 1)), "binary<0.5>", depthwise=True, name="dw")

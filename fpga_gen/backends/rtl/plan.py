@@ -19,8 +19,13 @@ that repeats its dot products per position; a Pool / GlobalPool is a WindowStage
 one channel group in a row, padded taps flagged) into a PoolStage (rtl/fg_pool.v). A
 depthwise convolution runs on the same engine with its kernel expanded block-diagonally
 over the channels (``DenseStage.weight_codes``). ScaleShift and Threshold are a ChanStage
-(rtl/fg_chan.v), element-wise with per-channel constants. The stages form a chain: a
-layer read by more than one layer (a fork, Add, Concatenate) is refused.
+(rtl/fg_chan.v), element-wise with per-channel constants.
+
+Branches: a tensor read by several layers passes a ForkStage (rtl/fg_fork.v, a FIFO of a
+whole frame per reader); an Add or a Concatenate is a MergeStage (rtl/fg_merge_in.v per
+input, narrowing its beats to the common divisor of the input beat widths and making its
+elements exact on the finest input grid, then rtl/fg_merge.v: the exact sum rounded once,
+or each pixel's channels of every input in turn, each rounded into the output format).
 
 Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
@@ -36,6 +41,8 @@ Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -48,6 +55,8 @@ from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, product_format
 from fpga_gen.ir import (
     Activation,
+    Add,
+    Concatenate,
     Conv,
     Dense,
     Fold,
@@ -361,8 +370,8 @@ class DenseStage:
 
 
 class ElementStage:
-    """A stage with one output register (fg_act, fg_pool, fg_chan): no DSP, one beat in per
-    cycle, and its last output beat one cycle after its last input beat."""
+    """A stage with one output register (fg_act, fg_pool, fg_chan; fg_merge overrides): no
+    DSP, one beat in per cycle, and its last output beat one cycle after its last input beat."""
 
     layer: Layer
     src: Stream
@@ -562,40 +571,189 @@ def packed(values: list[int], bits: int) -> str:
     return f"{len(values) * bits}'h{word:x}"
 
 
-Stage = DenseStage | ActStage | WindowStage | PoolStage | ChanStage
+@dataclass(frozen=True)
+class ForkStage:
+    """fg_fork: the stream of ``layer`` copied to ``copies`` readers, each behind a FIFO of a
+    whole frame. A branch may need up to a whole frame before an output (a window
+    generator, a dense engine) while the other branch's reader (an Add, a Concatenate)
+    waits for that output: the waiting branch's FIFO then holds up to a frame, and the
+    fork stalls only once a frame is buffered, when the slow branch has all it needs."""
+
+    layer: Layer  # the layer (or Input) whose output is read by several layers
+    src: Stream
+    copies: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer.name}_fork"
+
+    @property
+    def dst(self) -> Stream:
+        return self.src
+
+    @property
+    def depth(self) -> int:
+        return self.src.beats
+
+    @property
+    def period(self) -> int:
+        return self.src.beats
+
+    @property
+    def latency(self) -> int:
+        return 1
+
+    @property
+    def dsp(self) -> int:
+        return 0
+
+    def params(self) -> dict[str, int]:
+        return {"K": self.copies, "W": self.src.data_bits, "DEPTH": self.depth}
+
+
+@dataclass(frozen=True)
+class MergeStage(ElementStage):
+    """fg_merge_in per input (narrow to ``dst.elems`` per beat, exact on the finest input grid
+    ``2**-frac``) into fg_merge: an Add (exact sum, one rounding) or a Concatenate (per pixel,
+    ``channels[k]`` channels of input k in turn, each rounded into the output format)."""
+
+    layer: Add | Concatenate
+    srcs: tuple[Stream, ...]
+    dst: Stream
+    channels: tuple[int, ...]  # channels of each input (a pixel's share of the output)
+    frac: int  # the common grid
+    acc_bits: int  # two's complement width of the exact values and of an Add's sums
+    convert: Convert
+
+    @property
+    def period(self) -> int:
+        return self.dst.beats
+
+    @property
+    def latency(self) -> int:
+        """The fg_merge_in register, then fg_merge's output register."""
+        return 2
+
+    def input_params(self, k: int) -> dict[str, int]:
+        """Parameters of the fg_merge_in of input ``k``."""
+        src = self.srcs[k]
+        return {
+            "IN_ELEMS": src.elems,
+            "ELEMS": self.dst.elems,
+            **exact_input_params(src),
+            "SHIFT": self.frac - exact_fixed(src.fmt).frac,
+            "ACC_W": self.acc_bits,
+        }
+
+    @property
+    def pixel_beats(self) -> tuple[int, ...]:
+        """Beats of each input in one output pixel (Concatenate)."""
+        return tuple(c // self.dst.elems for c in self.channels)
+
+    def params(self) -> dict[str, int | str]:
+        doc: dict[str, int | str] = {
+            "MODE": int(isinstance(self.layer, Concatenate)),
+            "K": len(self.srcs),
+            "N": self.dst.n,
+            "ELEMS": self.dst.elems,
+            "ACC_W": self.acc_bits,
+        }
+        if isinstance(self.layer, Concatenate):
+            cnt_bits = max(max(self.pixel_beats) - 1, 1).bit_length()
+            doc |= {"CNT_W": cnt_bits, "LAST_BEATS": packed([b - 1 for b in self.pixel_beats], cnt_bits)}
+        return doc | {k: v for k, v in self.convert.params().items() if k != "RELU"}  # no activation
+
+
+Stage = DenseStage | ActStage | WindowStage | PoolStage | ChanStage | ForkStage | MergeStage
 
 
 @dataclass(frozen=True)
 class Plan:
+    """The stages in topological order; ``sources[i]``: the wires stage i reads (``wires``
+    names what each stage drives), ``input_wire`` the top input's, ``output_wire`` the one
+    leaving the top."""
+
     graph: Graph
     stages: tuple[Stage, ...]
+    sources: tuple[tuple[str, ...], ...]
     input: Stream
     output: Stream
+    input_wire: str
+    output_wire: str
+
+
+def wires(stage: Stage) -> tuple[str, ...]:
+    """The wires a stage drives: one per fork reader, else one."""
+    if isinstance(stage, ForkStage):
+        return tuple(f"w_{stage.name}_{k}" for k in range(stage.copies))
+    return (f"w_{stage.name}",)
 
 
 def plan(graph: Graph) -> Plan:
-    """Lay the layers of a scheduled graph out as a chain of RTL stages."""
+    """Lay the layers of a scheduled graph out as RTL stages: a chain per layer, a fork where a
+    tensor has several readers, a merge per Add / Concatenate."""
     layers = graph.layers[1:-1]
     if all(isinstance(l, Reshape) for l in layers):
         raise UnsupportedLayerError(
             f"graph {graph.name} has no layer that computes anything: there is nothing to implement in hardware"
         )
-    stream = Stream(_stream_format(graph.input), graph.input.output.size, _input_elems(graph))
-    src = stream
+    # A Reshape is no hardware: its readers read the stream of the layer it reshapes.
+    origin: dict[str, str] = {}
+    for layer in graph.layers:
+        origin[layer.name] = origin[layer.inputs[0]] if isinstance(layer, Reshape) else layer.name
+    uses = Counter(origin[n] for l in graph.layers if not isinstance(l, Reshape) for n in l.inputs)
     stages: list[Stage] = []
-    prev: Layer = graph.input
+    sources: list[tuple[str, ...]] = []
+    ready: dict[str, list[tuple[Stream, str]]] = {}  # per stream, the (stream, wire) each reader takes
+
+    def publish(layer: Layer, stream: Stream, wire: str) -> None:
+        if uses[layer.name] > 1:
+            fork = ForkStage(layer, stream, uses[layer.name])
+            stages.append(fork)
+            sources.append((wire,))
+            ready[layer.name] = [(stream, w) for w in wires(fork)]
+        else:
+            ready[layer.name] = [(stream, wire)]
+
+    stream = Stream(_stream_format(graph.input), graph.input.output.size, _input_elems(graph))
+    input_wire = f"w_{graph.input.name}"
+    publish(graph.input, stream, input_wire)
     for layer in layers:
-        if layer.inputs != (prev.name,) or len(graph.readers(prev.name)) != 1:
-            raise UnsupportedLayerError(
-                f"layer {layer.name} ({layer.kind}) reads {list(layer.inputs)}, and {prev.name} is read by "
-                f"{[l.name for l in graph.readers(prev.name)]}: the RTL backend builds a chain, each layer read "
-                "only by the next; branches (forks, Add, Concatenate) are not supported yet"
-            )
-        for stage in _stages(layer, src, graph.input_spec(layer).shape):
-            stages.append(stage)
-            src = stage.dst
-        prev = layer
-    return Plan(graph, tuple(stages), stream, src)
+        if isinstance(layer, Reshape):
+            continue
+        ins = [ready[origin[n]].pop(0) for n in layer.inputs]
+        if isinstance(layer, Add | Concatenate):
+            new: list[Stage] = [_merge(layer, tuple(s for s, _ in ins), graph)]
+            reads = [tuple(w for _, w in ins)]
+        else:
+            new = _stages(layer, ins[0][0], graph.input_spec(layer).shape)
+            reads = [(ins[0][1],), *(wires(s) for s in new[:-1])]
+        stages += new
+        sources += reads
+        publish(layer, new[-1].dst, wires(new[-1])[0])
+    out, output_wire = ready[origin[graph.output.inputs[0]]].pop()
+    return Plan(graph, tuple(stages), tuple(sources), stream, out, input_wire, output_wire)
+
+
+def _merge(layer: Add | Concatenate, srcs: tuple[Stream, ...], graph: Graph) -> MergeStage:
+    """Every input narrowed to the common divisor of their beat widths, exact on the finest grid
+    (golden: an Add aligns to the finest grid and sums exactly; a cast of an exact value does
+    not depend on the grid it is written on)."""
+    elems = math.gcd(*(s.elems for s in srcs))
+    channels = tuple(spec.shape[-1] for spec in graph.input_specs(layer))
+    if isinstance(layer, Concatenate) and any(c % elems for c in channels):
+        raise UnsupportedLayerError(
+            f"layer {layer.name}: its inputs arrive {[s.elems for s in srcs]} elements per beat, whose common "
+            f"divisor {elems} does not divide their channels {list(channels)}; choose folds of the layers before it "
+            "whose pe divides their channels"
+        )
+    exact = [exact_fixed(s.fmt) for s in srcs]
+    frac = max(f.frac for f in exact)
+    bits = max(signed_bits(f) + frac - f.frac for f in exact)
+    if isinstance(layer, Add):
+        bits += (len(srcs) - 1).bit_length()  # a sum of K values needs ceil(log2 K) more bits
+    dst = Stream(_stream_format(layer), layer.output.size, elems)
+    return MergeStage(layer, srcs, dst, channels, frac, bits, Convert(frac, dst.fmt, False))
 
 
 def _input_elems(graph: Graph) -> int:

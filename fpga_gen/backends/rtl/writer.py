@@ -14,12 +14,15 @@ from fpga_gen.backends.rtl.plan import (
     ActStage,
     ChanStage,
     DenseStage,
+    ForkStage,
+    MergeStage,
     Plan,
     PoolStage,
     Stage,
     Stream,
     WindowStage,
     plan,
+    wires,
 )
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.errors import GraphError
@@ -41,6 +44,8 @@ ENGINE_FILES = {
     "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
 }
 WINDOW_FILES = ("fg_window.v",)
+FORK_FILES = ("fg_fork.v",)
+MERGE_FILES = ("fg_mf_decode.v", "fg_exact.v", "fg_merge_in.v", "fg_merge.v")
 # Stages with one output register (templates/rtl/element.v.j2): their module and its files.
 ELEMENT_STAGES = {
     ActStage: ("fg_act", ("fg_mf_decode.v", "fg_exact.v", "fg_act.v")),
@@ -115,11 +120,13 @@ def _top_name(graph: Graph) -> str:
 def _library_files(p: Plan) -> list[str]:
     files = list(COMMON_FILES)
     for stage in p.stages:
-        if isinstance(stage, WindowStage):
-            files += WINDOW_FILES  # moves elements, converts nothing
+        if isinstance(stage, WindowStage | ForkStage):
+            files += WINDOW_FILES if isinstance(stage, WindowStage) else FORK_FILES  # move elements, convert none
             continue
         files += CONVERT_FILES[isinstance(stage.dst.fmt, MiniFloat)]
-        if isinstance(stage, DenseStage):
+        if isinstance(stage, MergeStage):
+            files += MERGE_FILES
+        elif isinstance(stage, DenseStage):
             files += (*DENSE_FILES, *ENGINE_FILES[stage.engine])
             if stage.engine == "multiplier_free" and stage.src.codes:
                 files.append("fg_mf_decode.v")  # minifloat inputs, made exact before the lanes
@@ -140,35 +147,52 @@ def template_env() -> jinja2.Environment:
 
 def _render_top(p: Plan, top: str) -> str:
     env = template_env()
-    # Wire w_<stage> carries the output of <stage>; w_<input> feeds the first stage. A
-    # window stream has a pad flag beside its data when a pool reads it.
-    streams = [{"name": f"w_{p.graph.input.name}", "bits": p.input.data_bits, "pad": False}]
+    # Wire w_<stage> carries the output of <stage> (w_<fork>_<k> the k-th copy of a fork);
+    # w_<input> is the top input. A window stream has a pad flag beside its data when a pool
+    # reads it.
+    streams = [{"name": p.input_wire, "bits": p.input.data_bits, "pad": False}]
+    pads = {p.input_wire: False}
     items = []
-    for i, stage in enumerate(p.stages):
+    for stage, srcs in zip(p.stages, p.sources, strict=True):
         pad = isinstance(stage, WindowStage) and stage.pool
-        streams.append({"name": f"w_{stage.name}", "bits": stage.dst.data_bits, "pad": pad})
+        dsts = wires(stage)
+        for name in dsts:
+            streams.append({"name": name, "bits": stage.dst.data_bits, "pad": pad})
+            pads[name] = pad
         items.append(
             {
                 "template": _template(stage),
                 "stage": stage,
-                "src": streams[-2]["name"],
-                "dst": streams[-1]["name"],
+                "src": srcs[0],
+                "srcs": srcs,
+                "dst": dsts[0],
+                "dsts": dsts,
                 "dst_pad": pad,
-                "src_pad": streams[-2]["pad"],
+                "src_pad": pads[srcs[0]],
                 "module": ELEMENT_STAGES[type(stage)][0] if type(stage) in ELEMENT_STAGES else "",
                 # Stages count vectors themselves; only the last tlast leaves the top.
-                "tlast": "m_axis_tlast" if i == len(p.stages) - 1 else "",
+                "tlast": "m_axis_tlast" if dsts[0] == p.output_wire else "",
             }
         )
     template = env.get_template("top.v.j2")
     return template.render(
-        top=top, graph_name=p.graph.name, input=p.input, output=p.output, streams=streams, stages=items
+        top=top,
+        graph_name=p.graph.name,
+        input=p.input,
+        output=p.output,
+        streams=streams,
+        stages=items,
+        output_wire=p.output_wire,
     )
 
 
 def _template(stage: Stage) -> str:
     if isinstance(stage, DenseStage):
         return "dense.v.j2"
+    if isinstance(stage, ForkStage):
+        return "fork.v.j2"
+    if isinstance(stage, MergeStage):
+        return "merge.v.j2"
     return "window.v.j2" if isinstance(stage, WindowStage) else "element.v.j2"
 
 
@@ -246,10 +270,13 @@ def _stream_doc(port: str, s: Stream) -> dict[str, Any]:
 
 
 def _stage_doc(stage: Stage) -> dict[str, Any]:
-    doc: dict[str, Any] = {"name": stage.name, "kind": stage.layer.kind, "period": stage.period}
+    kind = "Fork" if isinstance(stage, ForkStage) else stage.layer.kind
+    doc: dict[str, Any] = {"name": stage.name, "kind": kind, "period": stage.period}
     doc["latency"] = stage.latency
     doc["dsp48e1"] = stage.dsp
     if isinstance(stage, DenseStage):
         doc |= {"engine": stage.engine, "pe": stage.pe, "simd": stage.simd, "accumulator": str(stage.acc)}
+    if isinstance(stage, MergeStage):
+        doc["inputs"] = [stage.input_params(k) for k in range(len(stage.srcs))]
     doc["params"] = stage.params()
     return doc
