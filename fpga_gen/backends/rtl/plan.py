@@ -450,12 +450,14 @@ class WindowStage:
 
     @property
     def period(self) -> int:
-        """Cycles of emission per frame: one window beat per cycle."""
+        """Cycles of emission per frame, one window beat per cycle, when no window waits for input rows
+        (the line buffer can add gaps at row changes for strides >= 2; timing.py models them exactly)."""
         return self.dst.beats
 
     @property
     def latency(self) -> int:
-        """Last input beat of a frame (cycle t) -> last window beat, t + 1 + beats, with nothing stalling."""
+        """At most: last input beat of a frame (cycle t) -> last window beat, t + 1 + beats, with nothing
+        stalling (a line buffer emits earlier windows before the frame ends)."""
         return self.dst.beats + 1
 
     @property
