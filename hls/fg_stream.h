@@ -10,7 +10,8 @@
 //   typedef elem_t                 element type (the Input / Output tensor format)
 //   static const unsigned n        elements per sample
 //   static const unsigned pack     elements per beat
-//   static const unsigned beat_bits TDATA width: pack * bits<elem_t>::width rounded up to bytes
+//   static const unsigned beat_bits TDATA width: pack * bits<elem_t>::width rounded up to a
+//                                  power of two bytes (fpga_gen.packing.beat_bytes)
 #ifndef FG_STREAM_H_
 #define FG_STREAM_H_
 

@@ -36,9 +36,9 @@ def test_unknown_board_lists_known_ones() -> None:
 def test_own_yaml_and_bad_field(tmp_path: Path) -> None:
     good = boards.load("pynq-z2").model_dump()
     p = tmp_path / "mine.yaml"
-    p.write_text("\n".join(f"{k}: {v}" for k, v in {**good, "name": "mine", "dsp": 10}.items() if v is not None))
+    p.write_text(yaml.safe_dump({**good, "name": "mine", "dsp": 10}))
     assert boards.load(p).dsp == 10
-    p.write_text("\n".join(f"{k}: {v}" for k, v in {**good, "dsp": -3}.items() if v is not None))
+    p.write_text(yaml.safe_dump({**good, "dsp": -3}))
     with pytest.raises(BoardError, match="field dsp"):
         boards.load(p)
 

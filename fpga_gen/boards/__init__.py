@@ -35,6 +35,9 @@ _FAMILY_FLOW: dict[str, str] = {"zynq7": "zynq", "zynqmp": "zynq", "alveo": "alv
 # A v++ --connectivity.sp bank prefix ("DDR", "HBM", "PLRAM") and a Vitis platform name.
 SpTag = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*$")]
 PlatformName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+# A Vivado board part without its file version (vendor:board:component), e.g.
+# "xilinx.com:zcu104:part0"; the Vivado script picks the newest installed version.
+BoardPartName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$")]
 
 
 class MemoryBank(BaseModel):
@@ -83,6 +86,9 @@ class Board(BaseModel):
     flow: Flow
     platform: PlatformName | None = Field(default=None, validate_default=True)
     memory: tuple[MemoryBank, ...] = Field(min_length=1)
+    # Zynq boards: the Vivado board parts whose PS preset (DDR, MIO, clocks) the block
+    # design applies, tried in order (a board's files were renamed across Vivado releases).
+    board_parts: tuple[BoardPartName, ...] = Field(default=(), validate_default=True)
 
     # Each check runs after the fields it compares against (pydantic validates in field
     # order), so a failure is reported on the field that contradicts the ones above it.
@@ -135,10 +141,27 @@ class Board(BaseModel):
             raise ValueError(f"sp_tag names must be unique, got {tags}")
         return memory
 
+    @field_validator("board_parts")
+    @classmethod
+    def _board_parts_of_flow(cls, parts: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        flow = info.data.get("flow")
+        if flow == "zynq" and not parts:
+            raise ValueError(
+                "a Zynq board needs its Vivado board part (e.g. [xilinx.com:zcu104:part0]): the block design "
+                "takes the PS DDR and clock settings from the board files"
+            )
+        if flow == "alveo" and parts:
+            raise ValueError("an Alveo card is described by its Vitis platform, not by board_parts")
+        return parts
+
     @field_serializer("memory")
     def _dump_memory(self, memory: tuple[MemoryBank, ...]) -> list[dict[str, Any]]:
         # Plain lists of the set fields only: what a board YAML (or project.json) holds.
         return [bank.model_dump(exclude_none=True) for bank in memory]
+
+    @field_serializer("board_parts")
+    def _dump_board_parts(self, parts: tuple[str, ...]) -> list[str]:
+        return list(parts)
 
     @property
     def clock_period_ns(self) -> float:

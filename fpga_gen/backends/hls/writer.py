@@ -69,6 +69,7 @@ from fpga_gen.ir import (
     ScaleShift,
     Threshold,
 )
+from fpga_gen.packing import beat_bytes
 from fpga_gen.toolpaths import package_dir
 
 MANIFEST = "fpga_gen_hls.json"
@@ -97,7 +98,7 @@ class _Io:
 
     @property
     def beat_bits(self) -> int:
-        return -(-self.pack * self.fmt.bits // 8) * 8  # TDATA is a whole number of bytes
+        return 8 * beat_bytes(self.pack, self.fmt.bits)  # what an AXI DMA / m_axi port moves
 
     def context(self, stream: str) -> dict[str, Any]:
         return {
