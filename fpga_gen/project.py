@@ -25,15 +25,13 @@ from fpga_gen import boards
 from fpga_gen.backends.hls import run_csim, write_hls
 from fpga_gen.backends.rtl import CosimResult, run_cosim, write_rtl
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
-from fpga_gen.errors import BoardError, FpgaGenError, GraphError
+from fpga_gen.errors import FpgaGenError, GraphError
 from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.golden import quantize_inputs
 from fpga_gen.ir import Graph, MatMul, load
 from fpga_gen.passes import FoldConfig, dsp_count, engine_cycles, lower
 
 PROJECT_FILE = "project.json"
-# DSP primitives the RTL engines instantiate; DSP48E2 (UltraScale+) is not written yet.
-SUPPORTED_DSP = ("DSP48E1",)
 
 
 @dataclass(frozen=True)
@@ -113,11 +111,6 @@ def build(
     existing ``out`` is replaced only when it is an earlier fpga_gen project.
     """
     board = board if isinstance(board, boards.Board) else boards.load(board)
-    if board.dsp_kind not in SUPPORTED_DSP:
-        raise BoardError(
-            f"board {board.name} ({board.part}) has {board.dsp_kind} slices; the RTL engines "
-            f"instantiate {', '.join(SUPPORTED_DSP)} only so far: choose a 7-series board such as pynq-z2"
-        )
     target = Path(out)
     if target.exists() and not (target / PROJECT_FILE).is_file() and any(target.iterdir()):
         raise FpgaGenError(

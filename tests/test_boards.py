@@ -165,6 +165,7 @@ def _write(tmp_path: Path, **changes: object) -> Path:
         ({"memory": [{"kind": "GDDR6", "count": 1, "size_mib": 256, "sp_tag": "G"}]}, "field memory.0.kind"),
         ({"memory": [{"kind": "DDR4", "count": 2, "size_mib": 1, "sp_tag": "DDR", "bus": 64}]}, "field memory.0.bus"),
         ({"hbm_gb": 8}, "field hbm_gb"),
+        ({"board_parts": ["xilinx.com:au280:part0"]}, "field board_parts"),
     ],
 )
 def test_inconsistent_alveo_yaml_names_the_field(tmp_path: Path, changes: dict[str, object], field: str) -> None:
@@ -183,4 +184,10 @@ def test_zynq_board_takes_no_platform_nor_sp_tag(tmp_path: Path) -> None:
         boards.load(path)
     path.write_text(yaml.safe_dump({**doc, "uram": 4}))
     with pytest.raises(BoardError, match="field uram"):
+        boards.load(path)
+    path.write_text(yaml.safe_dump({**doc, "board_parts": []}))
+    with pytest.raises(BoardError, match=r"field board_parts: .*board files"):
+        boards.load(path)
+    path.write_text(yaml.safe_dump({**doc, "board_parts": ["tul.com.tw:pynq-z2:part0:1.0"]}))
+    with pytest.raises(BoardError, match=r"field board_parts\.0"):
         boards.load(path)

@@ -11,7 +11,7 @@ from graphs import random_inputs, random_mlp
 
 import fpga_gen
 from fpga_gen.cli import main
-from fpga_gen.errors import BoardError, FpgaGenError
+from fpga_gen.errors import FpgaGenError
 
 
 def test_build_writes_a_complete_project(tmp_path: Path) -> None:
@@ -83,9 +83,3 @@ def test_open_project_with_a_stale_board_record(tmp_path: Path) -> None:
     meta.write_text(meta.read_text().replace('"memory"', '"memory_old"'))
     with pytest.raises(FpgaGenError, match="run fpga-gen build again"):
         fpga_gen.open_project(project.path)
-
-
-def test_boards_with_dsp48e2_are_refused_until_their_engine_exists(tmp_path: Path) -> None:
-    with pytest.raises(BoardError, match=r"kv260.*DSP48E2.*pynq-z2"):
-        fpga_gen.build(random_mlp(25), board="kv260", out=tmp_path / "p")
-    assert not (tmp_path / "p").exists()

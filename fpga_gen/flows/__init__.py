@@ -11,25 +11,5 @@ and the board, and writes files a user with the vendor tools runs unchanged:
   host in ``host/`` (``flows.alveo``).
 
 Drivers carry the numpy-only runtime (``flows.runtime``) to convert floats to codes.
+``fpga_gen.build`` calls the flows of the board (``project.py``).
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from fpga_gen.boards import Board
-from fpga_gen.flows.alveo import write_alveo
-from fpga_gen.flows.rtl_synth import write_rtl_synth
-from fpga_gen.flows.zynq import write_zynq
-
-
-def write_flows(root: Path, board: Board) -> None:
-    """Write the flows of ``board`` into the project directory ``root`` (hls/ and rtl/ exist)."""
-    write_rtl_synth(root, board)
-    if board.flow == "zynq":
-        write_zynq(root, board)
-    else:
-        write_alveo(root, board)
-
-
-__all__ = ["write_flows"]
