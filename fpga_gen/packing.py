@@ -47,7 +47,7 @@ def pack(codes: npt.ArrayLike, elems: int, width: int) -> npt.NDArray[np.uint8]:
     bits = ((limbs[..., None] >> np.arange(_LIMB, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
     bits = bits.reshape(beats.shape[0], elems, n_limbs * _LIMB)[:, :, :width]
     flat = np.zeros((beats.shape[0], size * 8), dtype=np.uint8)
-    flat[:, : elems * width] = bits.reshape(beats.shape[0], -1)
+    flat[:, : elems * width] = bits.reshape(beats.shape[0], elems * width)
     return np.packbits(flat, axis=1, bitorder="little")
 
 

@@ -177,7 +177,7 @@ def test_second_csim_hits_the_cache(
     def no_compile(*args: object) -> None:
         raise AssertionError("csim recompiled a cached design")
 
-    monkeypatch.setattr(csim, "_compile", no_compile)
+    monkeypatch.setattr(csim, "compile_binary", no_compile)
     assert np.array_equal(run_csim(d.path, d.x[:10]), evaluate_ints(d.graph, d.x[:10]))
     # The key is the content, not the location: the same design written elsewhere hits too.
     moved = write_hls(d.graph, part=PART, clock_mhz=250.0, out=tmp_path / "again")

@@ -44,15 +44,15 @@ def cache_root() -> Path:
 def build_csim(project_dir: Path) -> Path:
     """The C simulation binary of ``project_dir``, compiled only if not cached yet."""
     project_dir = Path(project_dir)
-    manifest = _manifest(project_dir)
+    manifest = read_manifest(project_dir)
     compiler = shutil.which(CXX)
     if compiler is None:
         raise ToolError(f"{CXX} was not found on PATH; C simulation needs a C++ compiler (apt install g++)")
     include = ap_types_include()
     sources = [project_dir / s for s in manifest["sources"]]
-    binary = cache_root() / "csim" / _digest(project_dir, include) / _BINARY
+    binary = cache_root() / "csim" / source_digest(project_dir, include) / _BINARY
     if not binary.is_file():
-        _compile([compiler, *CXXFLAGS, "-I", str(include), *map(str, sources)], binary)
+        compile_binary([compiler, *CXXFLAGS, "-I", str(include), *map(str, sources)], binary)
     return binary
 
 
@@ -65,7 +65,7 @@ def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
     *output shape)``, dtype int64, or object (Python ints) when wider than 62 bits.
     """
     project_dir = Path(project_dir)
-    manifest = _manifest(project_dir)
+    manifest = read_manifest(project_dir)
     spec_in, spec_out = manifest["input"], manifest["output"]
     x = _check_inputs(np.asarray(x_ints), spec_in)
     binary = build_csim(project_dir)
@@ -90,7 +90,7 @@ def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
     return y.reshape(len(x), *spec_out["shape"])
 
 
-def _manifest(project_dir: Path) -> dict[str, Any]:
+def read_manifest(project_dir: Path) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads((project_dir / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
@@ -132,7 +132,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def _digest(project_dir: Path, include: Path) -> str:
+def source_digest(project_dir: Path, include: Path) -> str:
     """sha256 of the compiler command, every project source and every ap_types header."""
     h = hashlib.sha256(repr((CXX, CXXFLAGS)).encode())
     for root, label in ((project_dir / "firmware", "firmware"), (project_dir / "tb", "tb"), (include, "ap_types")):
@@ -142,7 +142,7 @@ def _digest(project_dir: Path, include: Path) -> str:
     return h.hexdigest()
 
 
-def _compile(command: list[str], binary: Path) -> None:
+def compile_binary(command: list[str], binary: Path) -> None:
     """Compile into a temporary name, then move into place: concurrent runs never see half a binary."""
     binary.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{_BINARY}.", dir=binary.parent)
