@@ -2,11 +2,11 @@
 //     y = convert(activation(x @ W + b))
 // with an exact accumulator and ONE rounding (fg_convert) at the end. Three engines
 // share everything but the per-PE dot product (ENGINE):
-//   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP48E1 slices
+//   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP slices
 //      (fg_dsp_chain) fed through the systolic skew (fg_skew); the SIMD-wide partial dot
 //      product leaves the last slice. SIMD slices per PE.
 //   1  minifloat (any operand a minifloat): the inputs are decoded once (fg_mf_decode,
-//      shared by every PE), each PE row is an fg_mf_dot: one DSP48E1 per lane for the
+//      shared by every PE), each PE row is an fg_mf_dot: one DSP slice per lane for the
 //      significand product, a barrel shifter for the exponents, a fabric adder tree.
 //      SIMD slices per PE.
 //   2  multiplier-free, ternary / binary weights x fixed-point or minifloat inputs: each
@@ -70,6 +70,7 @@ module fg_dense #(
     // Engine-specific parameters: each engine reads only its own, and the modules of the
     // other engines are not part of the design (writer.py copies only what is used).
     /* verilator lint_off UNUSEDPARAM */
+    parameter DSP_KIND = "DSP48E1",    // engines 0, 1: the slice primitive, DSP48E1 or DSP48E2 (fg_dsp_chain)
     parameter integer IN_MF = 0,
     parameter integer IN_E = 4,
     parameter integer IN_M = 3,
@@ -314,11 +315,11 @@ module fg_dense #(
                 /* verilator lint_off UNUSEDSIGNAL */
                 wire [47:0] p48;
                 /* verilator lint_on UNUSEDSIGNAL */
-                fg_dsp_chain #(.LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
+                fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
                     u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew), .p(p48));
                 assign psum = p48[PSUM_W-1:0];
             end else if (ENGINE == 1) begin : g_mf
-                fg_mf_dot #(.SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
+                fg_mf_dot #(.DSP_KIND(DSP_KIND), .SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
                             .W_SIGNED(W_SIGNED), .W_E(W_E), .W_M(W_M), .W_SUB(W_SUB), .W_V_W(W_V_W),
                             .W_E_W(W_E_W), .PROD_W(PROD_W), .PSUM_W(PSUM_W))
                     u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_word), .psum(psum));

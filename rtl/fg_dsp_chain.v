@@ -1,14 +1,17 @@
-// fg_dsp_chain: one PE row of the DSP-chain engine, LANES DSP48E1 slices linked through
+// fg_dsp_chain: one PE row of the DSP-chain engine, LANES DSP slices linked through
 // the dedicated cascade (PCOUT -> PCIN), so the adder tree of a LANES-wide dot product
-// costs no fabric. Slice 0 computes P = A*B (OPMODE Z=0); slice j > 0 computes
-// P = PCIN + A*B. Every slice uses AREG = BREG = MREG = PREG = 1.
+// costs no fabric. DSP_KIND picks the primitive: "DSP48E1" (7-series, UG479: 25 x 18
+// multiplier) or "DSP48E2" (UltraScale+, UG579: 27 x 18); both have a 48-bit cascade.
+// Slice 0 computes P = A*B (OPMODE Z=0); slice j > 0 computes P = PCIN + A*B. Every slice
+// uses AREG = BREG = MREG = PREG = 1.
 //
 // Operands must arrive skewed (lane j delayed j cycles, see fg_skew). A dot product
 // whose lane-0 operands are presented in cycle t appears on p in cycle t + LANES + 2.
 // All registers hold while en is low.
 module fg_dsp_chain #(
+    parameter DSP_KIND = "DSP48E1",
     parameter integer LANES = 4,
-    parameter integer A_W = 8,       // operand a: at most 25 bits signed / 24 unsigned
+    parameter integer A_W = 8,       // operand a: at most 25 (DSP48E1) / 27 (DSP48E2) bits signed, one less unsigned
     parameter integer A_SIGNED = 1,
     parameter integer B_W = 8        // operand b (weights): two's complement, at most 18 bits
 ) (
@@ -32,29 +35,53 @@ module fg_dsp_chain #(
             wire [17:0] b_port;
             fg_extend #(.IN_W(A_W), .OUT_W(30), .SIGNED(A_SIGNED)) u_a (.x(a[j*A_W +: A_W]), .y(a_port));
             fg_extend #(.IN_W(B_W), .OUT_W(18), .SIGNED(1)) u_b (.x(b[j*B_W +: B_W]), .y(b_port));
-            // The chain uses neither the A/B cascade nor the carry and pattern outputs.
+            wire [47:0] pcin = cascade[48*j +: 48];
+            wire [47:0] pcout, p_j;
+            assign cascade[48*(j+1) +: 48] = pcout;
+            assign p_all[48*j +: 48] = p_j;
+            wire [2:0] z_sel = (j == 0) ? 3'b000 : 3'b001;  // Z: 0, then PCIN; X = Y = 01: the product
+            // The chain uses neither the A/B cascade, the C/D ports nor the carry and pattern outputs.
             /* verilator lint_off PINCONNECTEMPTY */
-            DSP48E1 #(
-                .A_INPUT("DIRECT"), .B_INPUT("DIRECT"), .USE_DPORT("FALSE"), .USE_MULT("MULTIPLY"),
-                .USE_SIMD("ONE48"), .USE_PATTERN_DETECT("NO_PATDET"),
-                .AREG(1), .BREG(1), .ACASCREG(1), .BCASCREG(1), .MREG(1), .PREG(1),
-                .CREG(0), .DREG(0), .ADREG(0), .OPMODEREG(0), .ALUMODEREG(0), .INMODEREG(0),
-                .CARRYINREG(0), .CARRYINSELREG(0)
-            ) u_dsp (
-                .CLK(clk),
-                .A(a_port), .B(b_port), .C(48'd0), .D(25'd0),
-                .ACIN(30'd0), .BCIN(18'd0), .PCIN(cascade[48*j +: 48]),
-                .CARRYIN(1'b0), .CARRYCASCIN(1'b0), .MULTSIGNIN(1'b0), .CARRYINSEL(3'b000),
-                .OPMODE((j == 0) ? 7'b000_01_01 : 7'b001_01_01), .ALUMODE(4'b0000), .INMODE(5'b00000),
-                .CEA1(1'b0), .CEA2(en), .CEB1(1'b0), .CEB2(en), .CEM(en), .CEP(en),
-                .CEC(1'b0), .CED(1'b0), .CEAD(1'b0), .CEALUMODE(1'b0), .CECTRL(1'b0),
-                .CECARRYIN(1'b0), .CEINMODE(1'b0),
-                .RSTA(1'b0), .RSTB(1'b0), .RSTC(1'b0), .RSTD(1'b0), .RSTM(1'b0), .RSTP(1'b0),
-                .RSTCTRL(1'b0), .RSTALLCARRYIN(1'b0), .RSTALUMODE(1'b0), .RSTINMODE(1'b0),
-                .PCOUT(cascade[48*(j+1) +: 48]), .P(p_all[48*j +: 48]),
-                .ACOUT(), .BCOUT(), .CARRYCASCOUT(), .CARRYOUT(), .MULTSIGNOUT(),
-                .OVERFLOW(), .UNDERFLOW(), .PATTERNDETECT(), .PATTERNBDETECT()
-            );
+            if (DSP_KIND == "DSP48E2") begin : g_e2
+                DSP48E2 #(
+                    .A_INPUT("DIRECT"), .B_INPUT("DIRECT"), .AMULTSEL("A"), .BMULTSEL("B"), .PREADDINSEL("A"),
+                    .USE_MULT("MULTIPLY"), .USE_SIMD("ONE48"), .USE_WIDEXOR("FALSE"), .USE_PATTERN_DETECT("NO_PATDET"),
+                    .AREG(1), .BREG(1), .ACASCREG(1), .BCASCREG(1), .MREG(1), .PREG(1),
+                    .CREG(0), .DREG(0), .ADREG(0), .OPMODEREG(0), .ALUMODEREG(0), .INMODEREG(0),
+                    .CARRYINREG(0), .CARRYINSELREG(0)
+                ) u_dsp (
+                    .CLK(clk), .A(a_port), .B(b_port), .C(48'd0), .D(27'd0), .ACIN(30'd0), .BCIN(18'd0), .PCIN(pcin),
+                    .CARRYIN(1'b0), .CARRYCASCIN(1'b0), .MULTSIGNIN(1'b0), .CARRYINSEL(3'b000),
+                    .OPMODE({2'b00, z_sel, 4'b0101}), .ALUMODE(4'b0000), .INMODE(5'b00000),  // W = 0
+                    .CEA1(1'b0), .CEA2(en), .CEB1(1'b0), .CEB2(en), .CEM(en), .CEP(en),
+                    .CEC(1'b0), .CED(1'b0), .CEAD(1'b0), .CEALUMODE(1'b0), .CECTRL(1'b0), .CECARRYIN(1'b0),
+                    .CEINMODE(1'b0), .RSTA(1'b0), .RSTB(1'b0), .RSTC(1'b0), .RSTD(1'b0), .RSTM(1'b0), .RSTP(1'b0),
+                    .RSTCTRL(1'b0), .RSTALLCARRYIN(1'b0), .RSTALUMODE(1'b0), .RSTINMODE(1'b0),
+                    .PCOUT(pcout), .P(p_j), .ACOUT(), .BCOUT(), .CARRYCASCOUT(), .CARRYOUT(), .MULTSIGNOUT(),
+                    .OVERFLOW(), .UNDERFLOW(), .PATTERNDETECT(), .PATTERNBDETECT(), .XOROUT()
+                );
+            end else if (DSP_KIND == "DSP48E1") begin : g_e1
+                DSP48E1 #(
+                    .A_INPUT("DIRECT"), .B_INPUT("DIRECT"), .USE_DPORT("FALSE"), .USE_MULT("MULTIPLY"),
+                    .USE_SIMD("ONE48"), .USE_PATTERN_DETECT("NO_PATDET"),
+                    .AREG(1), .BREG(1), .ACASCREG(1), .BCASCREG(1), .MREG(1), .PREG(1),
+                    .CREG(0), .DREG(0), .ADREG(0), .OPMODEREG(0), .ALUMODEREG(0), .INMODEREG(0),
+                    .CARRYINREG(0), .CARRYINSELREG(0)
+                ) u_dsp (
+                    .CLK(clk), .A(a_port), .B(b_port), .C(48'd0), .D(25'd0), .ACIN(30'd0), .BCIN(18'd0), .PCIN(pcin),
+                    .CARRYIN(1'b0), .CARRYCASCIN(1'b0), .MULTSIGNIN(1'b0), .CARRYINSEL(3'b000),
+                    .OPMODE({z_sel, 4'b0101}), .ALUMODE(4'b0000), .INMODE(5'b00000),
+                    .CEA1(1'b0), .CEA2(en), .CEB1(1'b0), .CEB2(en), .CEM(en), .CEP(en),
+                    .CEC(1'b0), .CED(1'b0), .CEAD(1'b0), .CEALUMODE(1'b0), .CECTRL(1'b0), .CECARRYIN(1'b0),
+                    .CEINMODE(1'b0), .RSTA(1'b0), .RSTB(1'b0), .RSTC(1'b0), .RSTD(1'b0), .RSTM(1'b0), .RSTP(1'b0),
+                    .RSTCTRL(1'b0), .RSTALLCARRYIN(1'b0), .RSTALUMODE(1'b0), .RSTINMODE(1'b0),
+                    .PCOUT(pcout), .P(p_j), .ACOUT(), .BCOUT(), .CARRYCASCOUT(), .CARRYOUT(), .MULTSIGNOUT(),
+                    .OVERFLOW(), .UNDERFLOW(), .PATTERNDETECT(), .PATTERNBDETECT()
+                );
+            end else begin : g_bad_kind
+                // An unknown DSP_KIND is a generator bug: refuse to elaborate in every tool.
+                fg_dsp_chain_DSP_KIND_must_be_DSP48E1_or_DSP48E2 u_bad ();
+            end
             /* verilator lint_on PINCONNECTEMPTY */
         end
     endgenerate

@@ -2,12 +2,13 @@
 // decoded inputs (shared by every PE, decoded once by the caller) and weight codes
 // (decoded here), on the product grid:
 //     psum = sum_j (x_v[j] * w_v[j]) << (x_e[j] + w_e[j])
-// Each lane is one fg_mf_mac (one DSP48E1 slice, its own alignment shift); the aligned
+// Each lane is one fg_mf_mac (one DSP slice, its own alignment shift); the aligned
 // products meet in a fabric adder tree (fg_add_tree), PSUM_W bits wide, which the caller
 // sizes for SIMD products (sizing.accumulator_format) so nothing wraps.
 // Latency: operands presented in cycle t give psum in cycle t + 5 (MAC 4, tree register 1).
 // Registers hold while en is low.
 module fg_mf_dot #(
+    parameter DSP_KIND = "DSP48E1",  // the slice primitive, see fg_dsp_chain
     parameter integer SIMD = 2,
     parameter integer X_V_W = 5,
     parameter integer X_E_W = 4,
@@ -38,7 +39,7 @@ module fg_mf_dot #(
             fg_mf_decode #(.MF(W_MF), .W(W_W), .SIGNED(W_SIGNED), .E(W_E), .M(W_M), .SUB(W_SUB),
                            .V_W(W_V_W), .E_W(W_E_W))
                 u_w (.c(w[j*W_W +: W_W]), .v(w_v), .e(w_e));
-            fg_mf_mac #(.A_V_W(X_V_W), .A_E_W(X_E_W), .B_V_W(W_V_W), .B_E_W(W_E_W), .PROD_W(PROD_W))
+            fg_mf_mac #(.DSP_KIND(DSP_KIND), .A_V_W(X_V_W), .A_E_W(X_E_W), .B_V_W(W_V_W), .B_E_W(W_E_W), .PROD_W(PROD_W))
                 u_mac (.clk(clk), .en(en), .a_v(x_v[j*X_V_W +: X_V_W]), .a_e(x_e[j*X_E_W +: X_E_W]),
                        .b_v(w_v), .b_e(w_e), .p(prods[j*PROD_W +: PROD_W]));
         end

@@ -1,7 +1,7 @@
 // fg_mf_mac: the exact product of two decoded operands (fg_mf_decode), aligned onto the
 // product grid:  p = (a_v * b_v) << (a_e + b_e).
 //
-// The significand product runs on one DSP48E1 slice (fg_dsp_chain with one lane: AREG,
+// The significand product runs on one DSP slice (fg_dsp_chain with one lane: AREG,
 // MREG, PREG); the exponents travel beside it through three registers, and the product
 // is then aligned by a barrel shifter in fabric. Every lane of a minifloat dot product
 // has its own shift, so lanes cannot share the DSP cascade: each lane is one slice.
@@ -14,7 +14,8 @@
 // Latency: operands presented in cycle t give p in cycle t + 4. Registers hold while
 // en is low.
 module fg_mf_mac #(
-    parameter integer A_V_W = 5,   // a significand, two's complement, <= 25 (DSP A port)
+    parameter DSP_KIND = "DSP48E1",  // the slice primitive, see fg_dsp_chain
+    parameter integer A_V_W = 5,   // a significand, two's complement, <= 25 / 27 (DSP48E1 / DSP48E2 A port)
     parameter integer A_E_W = 4,
     parameter integer B_V_W = 5,   // b significand, two's complement, <= 18 (DSP B port)
     parameter integer B_E_W = 4,
@@ -38,7 +39,7 @@ module fg_mf_mac #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [47:0] pm48;
     /* verilator lint_on UNUSEDSIGNAL */
-    fg_dsp_chain #(.LANES(1), .A_W(A_V_W), .A_SIGNED(1), .B_W(B_V_W))
+    fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(1), .A_W(A_V_W), .A_SIGNED(1), .B_W(B_V_W))
         u_mult (.clk(clk), .en(en), .a(a_v), .b(b_v), .p(pm48));
 
     wire [S_W-1:0] a_ex, b_ex;

@@ -68,28 +68,39 @@ MAC_CASES = [
     ("e4m3", "e4m3", "e4m3", False),
     ("e5m2", "e5m2", "e5m2", False),
 ]
+# Operands only the DSP48E2 multiplies: 27-bit A (UG579; a DSP48E1 takes 25) x 18-bit B.
+MAC_CASES_DSP48E2 = [("fx27_fx18", "fixed<27,4>", "fixed<18,1>", False)]
 MAC_RANDOM_PAIRS = 4096
 
 
 def _mac_pairs(a: Format, b: Format, exhaustive: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    ca, cb = _finite_codes(a), _finite_codes(b)
     if exhaustive:
-        grid_a, grid_b = np.meshgrid(ca, cb, indexing="ij")
+        grid_a, grid_b = np.meshgrid(_finite_codes(a), _finite_codes(b), indexing="ij")
         return grid_a.ravel(), grid_b.ravel()
-    return rng.choice(ca, MAC_RANDOM_PAIRS), rng.choice(cb, MAC_RANDOM_PAIRS)
+    return _random_codes(a, rng), _random_codes(b, rng)
+
+
+def _random_codes(fmt: Format, rng: np.random.Generator) -> np.ndarray:
+    """MAC_RANDOM_PAIRS finite codes; for fixed point, codes 0 and 100..0 (a signed format's
+    most negative value: pair 1 is the largest product) first, the rest sampled without
+    listing every code (all are values)."""
+    if isinstance(fmt, FixedPoint):
+        return np.concatenate([[0, 1 << (fmt.bits - 1)], rng.integers(0, 1 << fmt.bits, MAC_RANDOM_PAIRS - 2)])
+    return rng.choice(_finite_codes(fmt), MAC_RANDOM_PAIRS)
 
 
 @pytest.mark.slow
-def test_mac_products_and_kulisch_sums_are_exact(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dsp_kind", ["DSP48E1", "DSP48E2"])
+def test_mac_products_and_kulisch_sums_are_exact(tmp_path: Path, dsp_kind: str) -> None:
     rng = np.random.default_rng(3)
     pairs, units = {}, []
-    for port, a_name, b_name, exhaustive in MAC_CASES:
+    for port, a_name, b_name, exhaustive in MAC_CASES + (MAC_CASES_DSP48E2 if dsp_kind == "DSP48E2" else []):
         a, b = _fmt(a_name), _fmt(b_name)
         assert isinstance(a, FixedPoint | MiniFloat) and isinstance(b, FixedPoint | MiniFloat)
         pairs[port] = _mac_pairs(a, b, exhaustive, rng)
         units.append(MacUnit(port, Operand(a), Operand(b), len(pairs[port][0])))
     assert len(pairs["e3m2"][0]) == 64 * 64 and len(pairs["e2m1"][0]) == 16 * 16
-    got = run_mac_bench(units, {p: (a.tolist(), b.tolist()) for p, (a, b) in pairs.items()}, tmp_path)
+    got = run_mac_bench(units, {p: (a.tolist(), b.tolist()) for p, (a, b) in pairs.items()}, tmp_path, dsp_kind)
 
     for u in units:
         a_codes, b_codes = pairs[u.port]
@@ -483,17 +494,17 @@ def test_dsp48e1_instances_match_the_manifest(designs: Designs, tmp_path: Path) 
         rtl = designs(name).rtl
         manifest = json.loads((rtl / "manifest.json").read_text())
         found = _dsp48e1_per_stage(rtl, tmp_path / name)
-        expected = {s["name"]: s["dsp48e1"] for s in manifest["stages"]}
+        expected = {s["name"]: s["dsp"] for s in manifest["stages"]}
         assert found == expected, name
         for stage in manifest["stages"]:
             if stage["kind"] != "Dense":
-                assert stage["dsp48e1"] == 0
+                assert stage["dsp"] == 0
                 continue
             per_lane = 0 if stage["engine"] == "multiplier_free" else 1
-            assert stage["dsp48e1"] == per_lane * stage["pe"] * stage["simd"]
+            assert stage["dsp"] == per_lane * stage["pe"] * stage["simd"]
     for name in ("ternary", "tern_mf"):
         tern = json.loads((designs(name).rtl / "manifest.json").read_text())
-        assert all(s["dsp48e1"] == 0 for s in tern["stages"]), name
+        assert all(s["dsp"] == 0 for s in tern["stages"]), name
         assert not any("dsp" in f for f in tern["sources"] + tern["sim_sources"]), name
     tern_mf = json.loads((designs("tern_mf").rtl / "manifest.json").read_text())
     assert "fg_mf_decode.v" in tern_mf["sources"]

@@ -4,8 +4,9 @@ generated harness, one Verilator build, swept by a cocotb testbench in sim/.
 * ``run_convert_bench``: fg_convert units (fixed-point casts, minifloat RNE normalisers),
   each reading the low bits of one shared input, driven with a list of input patterns
   (sim/fg_convert_tb.py); returns every unit's output codes.
-* ``run_mac_bench``: per unit two fg_mf_decode, one fg_mf_mac and a Kulisch accumulator,
-  fed one operand pair per cycle (sim/fg_mac_tb.py); returns every product and the sum.
+* ``run_mac_bench``: per unit two fg_mf_decode, one fg_mf_mac (on a DSP48E1 or DSP48E2
+  slice) and a Kulisch accumulator, fed one operand pair per cycle (sim/fg_mac_tb.py);
+  returns every product and the sum.
 
 The comparison with the Python formats (``cast_int``, exact integer products) is the
 caller's, so the reference never lives in the testbench.
@@ -22,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.backends.rtl import verilator
-from fpga_gen.backends.rtl.plan import Convert, Operand, signed_bits
-from fpga_gen.backends.rtl.writer import CONVERT_FILES, template_env
+from fpga_gen.backends.rtl.plan import Convert, DspOperandError, Operand, signed_bits
+from fpga_gen.backends.rtl.writer import CONVERT_FILES, DSP_SIM_FILES, template_env
+from fpga_gen.boards import DSP_OPERAND_BITS
 from fpga_gen.errors import FpgaGenError
 from fpga_gen.formats import MiniFloat
 from fpga_gen.formats.sizing import accumulator_format, product_format
@@ -31,7 +33,7 @@ from fpga_gen.toolpaths import package_dir
 
 # fg_mf_mac: operands in cycle t, product in cycle t + 4 (see its header).
 MAC_LATENCY = 4
-MAC_FILES = ("fg_extend.v", "fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_dsp48e1.v")
+MAC_FILES = ("fg_extend.v", "fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v")  # + the DSP model
 
 
 @dataclass(frozen=True)
@@ -93,18 +95,30 @@ def run_convert_bench(
 
 
 def run_mac_bench(
-    units: Sequence[MacUnit], pairs: dict[str, tuple[Sequence[int], Sequence[int]]], workdir: Path
+    units: Sequence[MacUnit],
+    pairs: dict[str, tuple[Sequence[int], Sequence[int]]],
+    workdir: Path,
+    dsp_kind: str = "DSP48E1",
 ) -> dict[str, tuple[list[int], int]]:
-    """For each unit, the product of every (a, b) code pair in order, and their sum."""
+    """For each unit, the product of every (a, b) code pair in order, and their sum, with the
+    MACs on ``dsp_kind`` slices."""
+    a_bits, b_bits = DSP_OPERAND_BITS[dsp_kind]
+    for u in units:
+        if u.a.value_bits > a_bits or u.b.value_bits > b_bits:
+            raise DspOperandError(
+                f"run_mac_bench unit {u.port}: {u.a.fmt} x {u.b.fmt} needs {u.a.value_bits} x {u.b.value_bits} "
+                f"signed multiplier bits, more than the {a_bits} x {b_bits} of a {dsp_kind}; use narrower formats"
+            )
     if any(len(pairs.get(u.port, ((), ()))[0]) > u.n for u in units) or set(pairs) != {u.port for u in units}:
         raise FpgaGenError(
             f"run_mac_bench: give each unit at most n pairs; units {[(u.port, u.n) for u in units]}, "
             f"pairs for {sorted(pairs)}"
         )
     bench = workdir / "fg_mac_bench.v"
-    bench.write_text(template_env().get_template("mac_bench.v.j2").render(units=units, latency=MAC_LATENCY))
+    template = template_env().get_template("mac_bench.v.j2")
+    bench.write_text(template.render(units=units, latency=MAC_LATENCY, dsp_kind=dsp_kind))
     library = package_dir("rtl")
-    build_dir = verilator.build([bench, *(library / f for f in MAC_FILES)], "fg_mac_bench")
+    build_dir = verilator.build([bench, *(library / f for f in (*MAC_FILES, *DSP_SIM_FILES[dsp_kind]))], "fg_mac_bench")
     config = {
         "latency": MAC_LATENCY,
         "units": {

@@ -29,14 +29,17 @@ or each pixel's channels of every input in turn, each rounded into the output fo
 
 Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
-* ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP48E1 cascades, SIMD slices
+* ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
   per PE row (one DSP per lane).
-* ``minifloat`` -- any operand a minifloat: one DSP48E1 per lane for the significand
+* ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
   product, exponent alignment by a barrel shifter, fabric adder tree (one DSP per lane).
 * ``multiplier_free`` -- ternary / binary weights x fixed-point or minifloat inputs: add /
   subtract in a LUT adder tree, the scale applied once per output neuron (no DSP). A
   minifloat input is decoded first (fg_mf_decode, as for ``minifloat``) to its exact
   fixed-point value (``sizing.exact_fixed``, the Kulisch view), combinationally.
+
+The DSP slices are the board's primitive (``dsp_kind``): DSP48E1 (7-series, UG479: 25 x 18
+multiplier) or DSP48E2 (UltraScale+, UG579: 27 x 18); the operand checks use its widths.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fpga_gen.errors import GraphError, ResourceError, UnsupportedLayerError
+from fpga_gen.boards import DSP_OPERAND_BITS
+from fpga_gen.errors import BoardError, GraphError, ResourceError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, product_format
 from fpga_gen.ir import (
@@ -76,12 +80,11 @@ from fpga_gen.ir import (
 RND_CODES = {"TRN": 0, "TRN_ZERO": 1, "RND": 2, "RND_ZERO": 3, "RND_MIN_INF": 4, "RND_INF": 5, "RND_CONV": 6}
 OVF_CODES = {"WRAP": 0, "SAT": 1, "SAT_ZERO": 2, "SAT_SYM": 3}
 
-# DSP48E1 (UG479): 25 x 18 two's complement multiplier, 48-bit post-adder and cascade.
-DSP_A_BITS = 25
-DSP_B_BITS = 18
+# DSP48E1 (UG479) and DSP48E2 (UG579) alike: a 48-bit post-adder and cascade (the
+# multiplier operand widths differ: boards.DSP_OPERAND_BITS).
 DSP_P_BITS = 48
 
-# Engines of fg_dense (its ENGINE parameter) and the DSP48E1 slices each spends per lane
+# Engines of fg_dense (its ENGINE parameter) and the DSP slices each spends per lane
 # (PE x SIMD lanes per layer); the fold pass budgets with the same numbers.
 ENGINES = {"dsp_chain": 0, "minifloat": 1, "multiplier_free": 2}
 DSP_PER_LANE = {"dsp_chain": 1, "minifloat": 1, "multiplier_free": 0}
@@ -99,7 +102,7 @@ StreamFormat = FixedPoint | MiniFloat
 
 
 class DspOperandError(ResourceError):
-    """An operand or partial sum of a layer does not fit the DSP48E1 datapath."""
+    """An operand or partial sum of a layer does not fit the datapath of the DSP primitive."""
 
 
 @dataclass(frozen=True)
@@ -299,7 +302,7 @@ class DenseStage:
 
     @property
     def dsp(self) -> int:
-        """DSP48E1 slices of the stage."""
+        """DSP slices of the stage (DSP48E1 or DSP48E2, one per lane either way)."""
         return DSP_PER_LANE[self.engine] * self.pe * self.simd
 
     @property
@@ -307,29 +310,30 @@ class DenseStage:
         """Width of a bias ROM word: the initial accumulator, or the scaled sum it joins."""
         return self.fin_bits if self.engine == "multiplier_free" else self.acc_bits
 
-    def check_dsp(self) -> None:
-        """Raise DspOperandError when an operand or partial sum exceeds the DSP48E1."""
+    def check_dsp(self, dsp_kind: str) -> None:
+        """Raise DspOperandError when an operand or partial sum exceeds the ``dsp_kind`` slice."""
         if self.weight is None:
             return
+        a_bits, b_bits = DSP_OPERAND_BITS[dsp_kind]
         x_fmt, w_fmt = self.x.fmt, self.weight.fmt
         what = "significand" if isinstance(x_fmt, MiniFloat) else "operand"
-        if self.x.value_bits > DSP_A_BITS:
+        if self.x.value_bits > a_bits:
             raise DspOperandError(
                 f"layer {self.name}: input format {x_fmt} needs {self.x.value_bits} bits as a signed multiplier "
-                f"{what}, but the DSP48E1 A port multiplies at most {DSP_A_BITS} bits (24 unsigned); "
-                f"use an input format of at most {DSP_A_BITS} bits"
+                f"{what}, but the {dsp_kind} A port multiplies at most {a_bits} bits ({a_bits - 1} unsigned); "
+                f"use an input format of at most {a_bits} bits"
             )
-        if self.weight.value_bits > DSP_B_BITS:
+        if self.weight.value_bits > b_bits:
             what = "significand" if isinstance(w_fmt, MiniFloat) else "operand"
             raise DspOperandError(
                 f"layer {self.name}: weight format {w_fmt} needs {self.weight.value_bits} bits as a signed "
-                f"multiplier {what}, but the DSP48E1 B port takes at most {DSP_B_BITS}; "
-                f"quantize the weights to at most {DSP_B_BITS} bits (17 unsigned)"
+                f"multiplier {what}, but the {dsp_kind} B port takes at most {b_bits}; "
+                f"quantize the weights to at most {b_bits} bits ({b_bits - 1} unsigned)"
             )
         if self.engine == "dsp_chain" and self.psum_bits > DSP_P_BITS:
             raise DspOperandError(
                 f"layer {self.name}: a partial sum of simd={self.simd} products of {x_fmt} x {w_fmt} needs "
-                f"{self.psum_bits} bits, more than the {DSP_P_BITS}-bit DSP48E1 cascade; use a smaller "
+                f"{self.psum_bits} bits, more than the {DSP_P_BITS}-bit {dsp_kind} cascade; use a smaller "
                 "simd fold or narrower input/weight formats"
             )
 
@@ -673,7 +677,7 @@ Stage = DenseStage | ActStage | WindowStage | PoolStage | ChanStage | ForkStage 
 class Plan:
     """The stages in topological order; ``sources[i]``: the wires stage i reads (``wires``
     names what each stage drives), ``input_wire`` the top input's, ``output_wire`` the one
-    leaving the top."""
+    leaving the top; ``dsp_kind`` the DSP primitive the engines instantiate."""
 
     graph: Graph
     stages: tuple[Stage, ...]
@@ -682,6 +686,13 @@ class Plan:
     output: Stream
     input_wire: str
     output_wire: str
+    dsp_kind: str
+
+    def check_dsp(self) -> None:
+        """Raise DspOperandError when an operand or partial sum of a stage exceeds the DSP slice."""
+        for stage in self.stages:
+            if isinstance(stage, DenseStage):
+                stage.check_dsp(self.dsp_kind)
 
 
 def wires(stage: Stage) -> tuple[str, ...]:
@@ -691,9 +702,14 @@ def wires(stage: Stage) -> tuple[str, ...]:
     return (f"w_{stage.name}",)
 
 
-def plan(graph: Graph) -> Plan:
+def plan(graph: Graph, dsp_kind: str = "DSP48E1") -> Plan:
     """Lay the layers of a scheduled graph out as RTL stages: a chain per layer, a fork where a
-    tensor has several readers, a merge per Add / Concatenate."""
+    tensor has several readers, a merge per Add / Concatenate, for DSP slices of ``dsp_kind``."""
+    if dsp_kind not in DSP_OPERAND_BITS:
+        raise BoardError(
+            f"dsp_kind {dsp_kind!r} is no DSP primitive the RTL engines instantiate: use one of "
+            f"{sorted(DSP_OPERAND_BITS)} (the board's dsp_kind)"
+        )
     layers = graph.layers[1:-1]
     if all(isinstance(l, Reshape) for l in layers):
         raise UnsupportedLayerError(
@@ -734,7 +750,7 @@ def plan(graph: Graph) -> Plan:
         sources += reads
         publish(layer, new[-1].dst, wires(new[-1])[0])
     out, output_wire = ready[origin[graph.output.inputs[0]]].pop()
-    return Plan(graph, tuple(stages), tuple(sources), stream, out, input_wire, output_wire)
+    return Plan(graph, tuple(stages), tuple(sources), stream, out, input_wire, output_wire, dsp_kind)
 
 
 def _merge(layer: Add | Concatenate, srcs: tuple[Stream, ...], graph: Graph) -> MergeStage:

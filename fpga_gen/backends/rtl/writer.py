@@ -34,7 +34,7 @@ from fpga_gen.toolpaths import package_dir
 MANIFEST = "manifest.json"
 # Library files (rtl/) a design needs, by what its stages instantiate. A design copies
 # only these, so an engine's modules are absent where no stage uses it (a design of
-# multiplier-free layers has no DSP48E1 anywhere). The DSP48E1 model is for simulation only.
+# multiplier-free layers has no DSP model anywhere).
 COMMON_FILES = ("fg_extend.v", "fg_convert.v")
 CONVERT_FILES = {False: ("fg_cast.v",), True: ("fg_mf_round.v",)}  # by "output is a minifloat"
 DENSE_FILES = ("fg_rom.v", "fg_dense.v")
@@ -52,25 +52,29 @@ ELEMENT_STAGES = {
     PoolStage: ("fg_pool", ("fg_mf_decode.v", "fg_exact.v", "fg_pool.v")),
     ChanStage: ("fg_chan", ("fg_mf_decode.v", "fg_exact.v", "fg_chan.v")),
 }
-DSP_SIM_FILES = ("fg_dsp48e1.v",)
+# The behavioural model of each DSP primitive, for simulation only (its instances are the
+# vendor's primitive in synthesis); a design copies only the model of its own kind.
+DSP_SIM_FILES = {
+    "DSP48E1": ("fg_dsp48_model.v", "fg_dsp48e1.v"),
+    "DSP48E2": ("fg_dsp48_model.v", "fg_dsp48e2.v"),
+}
 CLOCK, RESET = "ap_clk", "ap_rst_n"
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
-def write_rtl(graph: Graph, *, out: Path) -> Path:
+def write_rtl(graph: Graph, *, out: Path, dsp_kind: str = "DSP48E1") -> Path:
     """Write the Verilog for ``graph`` (a scheduled graph) into ``out``; returns ``out``.
 
     ``out`` receives ``<top>.v`` (AXI4-Stream top), copies of the rtl/ library modules it
     instantiates, one weight ROM file per PE and layer (``<layer>_wNNNN.mem``, plus
     ``<layer>_bNNNN.mem`` for the bias and ``<layer>_sNNNN.mem`` for per-channel ternary /
     binary scales) and ``manifest.json`` (top name, ports, stream layouts, file lists,
-    cycle counts, engines and DSP48E1 counts per stage). Raises DspOperandError when an
-    operand does not fit the DSP48E1, before anything is written.
+    cycle counts, engines and DSP slice counts per stage). The engines instantiate
+    ``dsp_kind`` slices (the board's: "DSP48E1" on 7-series, "DSP48E2" on UltraScale+).
+    Raises DspOperandError when an operand does not fit that slice, before anything is written.
     """
-    p = plan(graph)
-    for stage in p.stages:
-        if isinstance(stage, DenseStage):
-            stage.check_dsp()
+    p = plan(graph, dsp_kind)
+    p.check_dsp()
     top = _top_name(graph)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +85,7 @@ def write_rtl(graph: Graph, *, out: Path) -> Path:
     for name in _library_files(p):
         shutil.copyfile(library / name, out / name)
         sources.append(name)
-    sim_sources = list(DSP_SIM_FILES) if any(stage.dsp for stage in p.stages) else []
+    sim_sources = list(DSP_SIM_FILES[dsp_kind]) if any(stage.dsp for stage in p.stages) else []
     for name in sim_sources:
         shutil.copyfile(library / name, out / name)
     mem_files: list[str] = []
@@ -95,6 +99,7 @@ def write_rtl(graph: Graph, *, out: Path) -> Path:
         "clock": CLOCK,
         "reset": RESET,
         "reset_active_low": True,
+        "dsp_kind": dsp_kind,
         "ports": _ports(p),
         "input": _stream_doc("s_axis", p.input) | {"shape": list(graph.input.output.shape)},
         "output": _stream_doc("m_axis", p.output) | {"shape": list(graph.output.output.shape)},
@@ -180,6 +185,7 @@ def _render_top(p: Plan, top: str) -> str:
         graph_name=p.graph.name,
         input=p.input,
         output=p.output,
+        dsp_kind=p.dsp_kind,
         streams=streams,
         stages=items,
         output_wire=p.output_wire,
@@ -273,7 +279,7 @@ def _stage_doc(stage: Stage) -> dict[str, Any]:
     kind = "Fork" if isinstance(stage, ForkStage) else stage.layer.kind
     doc: dict[str, Any] = {"name": stage.name, "kind": kind, "period": stage.period}
     doc["latency"] = stage.latency
-    doc["dsp48e1"] = stage.dsp
+    doc["dsp"] = stage.dsp  # slices of the design's dsp_kind
     if isinstance(stage, DenseStage):
         doc |= {"engine": stage.engine, "pe": stage.pe, "simd": stage.simd, "accumulator": str(stage.acc)}
     if isinstance(stage, MergeStage):
