@@ -11,29 +11,18 @@ with the integer bits calibrated; ``ternary`` / ``binary`` are ``ternary<1.0>`` 
 (``e4m3``, ``e2m1``, ``minifloat<3,2,bias=5>``, ``fixed<6,2,RND,SAT>``), its scale
 calibrated too (``fpga_gen.frontends.calibrate``).
 
-Cost model (``layer_cost``), fully parallel: one MAC unit per non-zero weight, as in an
-unrolled design where a constant zero weight costs nothing (hls4ml, reuse factor 1); a
-folded design divides every format's cost by the same reuse factor, so the ranking stays.
-Per unit, with s = significand bits (fixed: the width; minifloat: mantissa + 1) and
-e = exponent bits (fixed: 0) of the input and the weight, and A the exact accumulator
-width (``formats.sizing``):
-
-- ternary / binary weights: no multiplier, an A-bit add/subtract: A LUTs (FINN / LogicNets
-  style multiplier-free MACs).
-- significand product: on a DSP slice when both significands exceed ``LUT_MULT_BITS``
-  (two per DSP48E2 when both are at most 8 bits: Xilinx WP486's INT8 packing, one per
-  DSP48E1), else in LUTs: (s_x + 1) * ceil(s_w / 2), a LUT6 + carry-chain array
-  multiplier adds two partial-product rows per LUT row (Walters 2016, "Array Multipliers
-  for High Throughput in Xilinx FPGAs with 6-Input LUTs").
-- minifloat alignment: a barrel shifter of A bits with (e_x + e_w) stages, a LUT6 being a
-  4:1 multiplexer: A * ceil((e_x + e_w) / 2) LUTs; and the sum is then accumulated in
-  fabric, A LUTs (the Kulisch accumulator of Aggarwal et al.). Fixed-point products on
-  a DSP accumulate in its cascade at no fabric cost (DESIGN.md §5); LUT products add A.
-- a per-channel ScaleShift: one add per output channel, its output width in LUTs.
+Cost model: the design fpga_gen would build, estimated by ``fpga_gen.resources.estimate``
+(the one resource model: the RTL plan's DSP slices exactly, LUTs and FFs by its documented
+rules). Every option is folded to the same throughput, so the costs compare like with like:
+each quantized graph is lowered with the board's DSP budget (``FoldConfig(max_dsp=board.dsp)``),
+the slowest of their schedules (cycles per sample of the slowest layer) becomes the common
+``target_cycles``, and each graph is folded again to the cheapest schedule meeting it. The
+engines are what the RTL implements: fixed x fixed and minifloat products on one DSP slice
+per lane (no packing of two products into a DSP48E2: the RTL does not implement it),
+ternary / binary weights on adders with no DSP.
 
 The scalar cost is LUTs + DSPs * (the board's LUTs / DSPs): the share of the device a
-DSP stands for. Pooling, reshapes and activations cost the same for every weight format
-and are left out.
+DSP stands for.
 """
 
 from __future__ import annotations
@@ -50,25 +39,15 @@ import numpy.typing as npt
 
 from fpga_gen import boards
 from fpga_gen.errors import FormatError
-from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
-from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.ir import Graph, Layer, MatMul, ScaleShift
+from fpga_gen.formats import Binary, FixedPoint, Format, Ternary, parse_format
+from fpga_gen.ir import Graph, MatMul
+from fpga_gen.passes import FoldConfig, engine_cycles, lower
+from fpga_gen.resources import estimate, total
 
 DEFAULT_FORMATS = ("fixed4", "fixed6", "fixed8", "e2m1", "e3m2", "e4m3", "ternary")
 DEFAULT_ACTIVATIONS = "fixed<8,3,RND_CONV,SAT>"
-LUT_MULT_BITS = 4
-PACKED_BITS = 8
 CSV_COLUMNS = ("option", "weights", "activations", "accuracy", "float_accuracy", "macs", "dsp", "lut", "cost", "pareto")
 _FIXED_N = re.compile(r"fixed(\d+)")
-
-
-@dataclass(frozen=True)
-class Cost:
-    dsp: float
-    lut: float
-
-    def __add__(self, other: Cost) -> Cost:
-        return Cost(self.dsp + other.dsp, self.lut + other.lut)
 
 
 @dataclass(frozen=True)
@@ -182,18 +161,19 @@ def sweep(
     target = boards.load(board)
     x, y = np.asarray(data[0], dtype=np.float64), _labels(data[1])
     float_acc = float(np.mean(np.argmax(model.predict(x.astype(np.float32), verbose=0), axis=-1) == y))
-    raw = []
-    for option, template in zip(formats, templates, strict=True):
+    graphs, accs = [], []
+    for template in templates:
         graph = quantize(model, template, activations, calibration, per_channel=per_channel, method=method)
-        acc = float(np.mean(np.argmax(graph.predict(x), axis=-1) == y))
-        cost = graph_cost(graph, target.dsp_kind)
-        raw.append((option, str(template), acc, macs(graph), cost))
+        accs.append(float(np.mean(np.argmax(graph.predict(x), axis=-1) == y)))
+        graphs.append(graph)
+    costs = [total(estimate(g, target.dsp_kind)) for g in fold_alike(graphs, target.dsp)]
     lut_per_dsp = target.lut / target.dsp
-    costs = [c.lut + c.dsp * lut_per_dsp for *_, c in raw]
-    accs = [r[2] for r in raw]
+    scalar = [c.lut + c.dsp * lut_per_dsp for c in costs]
     points = tuple(
-        SweepPoint(option, weights, acc, n, int(np.ceil(c.dsp)), int(np.ceil(c.lut)), total, _pareto(i, accs, costs))
-        for i, ((option, weights, acc, n, c), total) in enumerate(zip(raw, costs, strict=True))
+        SweepPoint(option, str(template), acc, macs(g), c.dsp, c.lut, s, _pareto(i, accs, scalar))
+        for i, (option, template, acc, g, c, s) in enumerate(
+            zip(formats, templates, accs, graphs, costs, scalar, strict=True)
+        )
     )
     return SweepResult(points, float_acc, activations, target.name)
 
@@ -210,39 +190,14 @@ def _labels(y: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.argmax(arr, axis=-1) if arr.ndim == 2 else arr.astype(np.int64)
 
 
+def fold_alike(graphs: Sequence[Graph], max_dsp: int) -> list[Graph]:
+    """Each graph lowered to the same throughput: the slowest of their fastest schedules within
+    ``max_dsp`` DSP slices (module docstring)."""
+    fastest = [lower(g, FoldConfig(max_dsp=max_dsp)) for g in graphs]
+    target = max(engine_cycles(l, l.fold) for g in fastest for l in g.layers if isinstance(l, MatMul) and l.fold)
+    return [lower(g, FoldConfig(max_dsp=max_dsp, target_cycles=target)) for g in graphs]
+
+
 def macs(graph: Graph) -> int:
     """Multiply-accumulates per sample over all matmul layers."""
     return sum(l.positions * l.n_in * l.n_out for l in graph.layers if isinstance(l, MatMul))
-
-
-def graph_cost(graph: Graph, dsp_kind: str = "DSP48E1") -> Cost:
-    return sum((layer_cost(graph, l, dsp_kind) for l in graph.layers), Cost(0.0, 0.0))
-
-
-def layer_cost(graph: Graph, layer: Layer, dsp_kind: str = "DSP48E1") -> Cost:
-    """The analytical cost of one layer (module docstring); zero for layers without arithmetic that varies."""
-    if isinstance(layer, ScaleShift):
-        return Cost(0.0, float(exact_fixed(layer.output.format).width * layer.output.shape[-1]))
-    if not isinstance(layer, MatMul):
-        return Cost(0.0, 0.0)
-    x_fmt, w_fmt = graph.input_spec(layer).format, layer.weight.format
-    acc = layer.accumulator(x_fmt).width
-    units = int(np.count_nonzero(layer.weight.values))
-    if isinstance(w_fmt, Ternary | Binary):
-        return Cost(0.0, float(units * acc))
-    (sx, ex), (sw, ew) = _significand(x_fmt), _significand(w_fmt)
-    if min(sx, sw) > LUT_MULT_BITS:
-        packed = dsp_kind != "DSP48E1" and max(sx, sw) <= PACKED_BITS
-        dsp, lut = (0.5 if packed else 1.0), 0.0
-    else:
-        dsp, lut = 0.0, float((sx + 1) * -(-sw // 2) + acc)
-    if ex + ew:
-        lut += acc * -(-(ex + ew) // 2) + (acc if dsp else 0)
-    return Cost(units * dsp, units * lut)
-
-
-def _significand(fmt: Format) -> tuple[int, int]:
-    """(significand bits, exponent bits) of a multiplier operand."""
-    if isinstance(fmt, MiniFloat):
-        return fmt.mantissa_bits + 1, fmt.exponent_bits
-    return exact_fixed(fmt).width, 0

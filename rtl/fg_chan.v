@@ -10,6 +10,9 @@
 // One register stage: an input beat accepted in cycle t leaves in cycle t+1 when the
 // output is ready; it holds (and stalls the input) otherwise. m_tlast marks the last beat
 // of each N-element frame.
+// The per-channel products (scale x element, channel index) stay in fabric: the DSP slices
+// of a design are the matmul engines' alone, as the fold pass budgets them (UG901 USE_DSP).
+(* use_dsp = "no" *)
 module fg_chan #(
     parameter integer MODE = 0,
     parameter integer N = 4,
@@ -100,11 +103,16 @@ module fg_chan #(
                        .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
                 u_exact (.c(s_tdata[e*IN_W +: IN_W]), .x(x));
             if (MODE == 0) begin : g_scale_shift
-                wire [FIN_W-1:0] xa, sa;
-                fg_extend #(.IN_W(X_W), .OUT_W(FIN_W), .SIGNED(1)) u_x (.x(x), .y(xa));
-                fg_extend #(.IN_W(S_W), .OUT_W(FIN_W), .SIGNED(1)) u_s (.x(SCALES[c*S_W +: S_W]), .y(sa));
-                // exact: the true product and sum fit FIN_W bits, so the low bits are the value
-                wire [FIN_W-1:0] prod = xa * sa;
+                // An X_W x S_W signed multiplier (in fabric, a sixth of the LUTs of a FIN_W x FIN_W one) into
+                // P_W bits; exact: the true product and sum fit FIN_W bits, so the low bits are the value.
+                localparam integer P_W = (X_W + S_W < FIN_W) ? X_W + S_W : FIN_W;
+                wire signed [X_W-1:0] xs = x;
+                wire signed [S_W-1:0] ss = SCALES[c*S_W +: S_W];
+                /* verilator lint_off WIDTHEXPAND */
+                wire signed [P_W-1:0] prod_p = xs * ss;  // both operands sign-extended to P_W
+                /* verilator lint_on WIDTHEXPAND */
+                wire [FIN_W-1:0] prod;
+                fg_extend #(.IN_W(P_W), .OUT_W(FIN_W), .SIGNED(1)) u_p (.x(prod_p), .y(prod));
                 wire [FIN_W-1:0] fin = (prod << P_SHIFT) + SHIFTS[c*FIN_W +: FIN_W];
                 fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
                              .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE),

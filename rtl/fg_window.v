@@ -25,6 +25,9 @@
 // The read address is computed from the counters and read in the cycle of issue; the
 // RAM's read register is the output register (m_tvalid = one issue ago), so a beat issued
 // in cycle t leaves in cycle t+1. The read holds while the output is full and not accepted.
+// Address arithmetic (constant multiples of W, G, SW, FRAME) stays in fabric: the DSP slices
+// of a design are the matmul engines' alone, as the fold pass budgets them (UG901 USE_DSP).
+(* use_dsp = "no" *)
 module fg_window #(
     parameter integer H = 1,
     parameter integer W = 4,

@@ -14,7 +14,9 @@ from fpga_gen.cli import main
 from fpga_gen.errors import FormatError
 from fpga_gen.formats import Binary, FixedPoint, MiniFloat, Ternary
 from fpga_gen.ir.builder import GraphBuilder
-from fpga_gen.sweep import graph_cost, layer_cost, macs, sweep, sweep_format
+from fpga_gen.passes import engine_cycles
+from fpga_gen.resources import estimate, total
+from fpga_gen.sweep import fold_alike, macs, sweep, sweep_format
 
 pytestmark = pytest.mark.xdist_group("sweep")  # one worker trains the model once
 
@@ -38,35 +40,28 @@ def test_sweep_format_names() -> None:
         sweep_format("int4")
 
 
-def test_cost_model_by_hand() -> None:
-    """One Dense 4 -> 3 (12 non-zero weights) on fixed<8,3> inputs, each weight kind."""
+def test_costs_are_the_resource_estimate_at_one_throughput() -> None:
+    """One Dense 4 -> 3 on fixed<8,3> inputs, each weight kind: every option folded to the same
+    cycles per sample, its cost the resource estimate of that folding (fpga_gen.resources)."""
     w = np.array([[0.5, -0.5, 0.25], [1.0, 0.5, -1.0], [0.25, 0.5, 0.5], [-0.5, 1.0, 0.25]])
-
-    def dense(fmt: str) -> Any:
-        graph = GraphBuilder("g", (4,), "fixed<8,3>").dense(w, fmt).build()
-        return graph, graph["dense0"]
-
-    graph, layer = dense("fixed<8,2>")  # 8 x 8 bits: one DSP48E1 each, two per DSP48E2
-    acc = layer.accumulator(graph.input.output.format).width
-    assert layer_cost(graph, layer).dsp == 12 and layer_cost(graph, layer).lut == 0
-    assert layer_cost(graph, layer, "DSP48E2").dsp == 6
-    graph, layer = dense("fixed<4,2>")  # 4-bit weights: LUT array multiplier (9 * 2) + an adder
-    acc = layer.accumulator(graph.input.output.format).width
-    assert layer_cost(graph, layer).dsp == 0 and layer_cost(graph, layer).lut == 12 * (9 * 2 + acc)
-    graph, layer = dense("ternary<0.25>")  # no multiplier: an adder per weight
-    acc = layer.accumulator(graph.input.output.format).width
-    assert layer_cost(graph, layer).lut == 12 * acc and layer_cost(graph, layer).dsp == 0
-    graph, layer = dense("e2m1")  # 2-bit significand in LUTs, 2 exponent bits: one shifter stage, then add
-    acc = layer.accumulator(graph.input.output.format).width
-    assert np.count_nonzero(layer.weight.values) == 9  # 0.25 rounds to 0 in e2m1: three weights cost nothing
-    assert layer_cost(graph, layer).lut == 9 * (9 * 1 + acc + acc)
-    assert macs(graph) == 12 and graph_cost(graph) == layer_cost(graph, layer)
+    kinds = ("fixed<8,2>", "fixed<4,2>", "ternary<0.25>", "e2m1")
+    graphs = [GraphBuilder("g", (4,), "fixed<8,3>").dense(w, fmt).build() for fmt in kinds]
+    folded = fold_alike(graphs, max_dsp=6)  # 6 DSPs: the DSP engines can do 4 x 3 lanes in 2 cycles
+    cycles = {engine_cycles(g["dense0"], g["dense0"].fold) for g in folded if g["dense0"].fold}
+    assert cycles == {2} and all(g["dense0"].fold for g in folded)
+    cost = {fmt: total(estimate(g)) for fmt, g in zip(kinds, folded, strict=True)}
+    # fixed x fixed and minifloat products: one DSP per lane (the RTL packs none); ternary: adders
+    assert cost["fixed<8,2>"].dsp == cost["fixed<4,2>"].dsp == cost["e2m1"].dsp == 6
+    assert cost["ternary<0.25>"].dsp == 0
+    assert cost["fixed<4,2>"].lut < cost["fixed<8,2>"].lut  # narrower weights, narrower datapath
+    assert macs(graphs[0]) == 12
 
 
 def test_sweep_api_orders_costs(cnn: Any, data: ptq_models.Digits) -> None:
     result = sweep(cnn, data.x_train[:300], (data.x_test, data.y_test), ["fixed4", "fixed8", "e2m1", "e4m3", "ternary"])
     by = {p.option: p for p in result.points}
-    assert by["ternary"].dsp == 0 and by["fixed8"].dsp > 0 and by["fixed4"].dsp == 0
+    # at one throughput, fixed-point products take the same DSPs whatever their width (no packing)
+    assert by["ternary"].dsp == 0 and by["fixed8"].dsp > 0 and by["fixed4"].dsp == by["fixed8"].dsp
     assert by["fixed4"].cost < by["fixed8"].cost and by["e2m1"].cost < by["e4m3"].cost
     assert by["fixed8"].accuracy >= result.float_accuracy - 0.03
     assert by["e4m3"].accuracy >= result.float_accuracy - 0.03
