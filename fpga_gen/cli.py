@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,9 +41,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     import fpga_gen
 
     graph = _read_model(Path(args.model), args.input_format)
-    project = fpga_gen.build(graph, board=args.board, out=args.out)  # type: ignore[arg-type]
-    print(f"wrote {project.path} for {project.board.name} ({project.board.part})")
-    print(f"open the HLS project with: cd {project.path / 'hls'} && vitis_hls -f build.tcl")
+    project = fpga_gen.build(
+        graph,  # type: ignore[arg-type]
+        board=args.board,
+        out=args.out,
+        allow_overfit=args.allow_overfit,
+    )
+    board = project.board
+    print(f"wrote {project.path} for {board.name} ({board.part}, {board.dsp_kind})")
+    print(f"  HLS IP:   cd {project.path / 'hls'} && vitis_hls -f build.tcl")
+    if board.flow == "zynq":
+        print(f"  bitstream: vivado -mode batch -source {project.path / 'vivado' / 'build.tcl'}")
+        print(f"  deploy:    see {project.path / 'driver' / 'README.md'}")
+    else:
+        print(f"  xclbin:    make -C {project.path / 'vitis'}   (then python {project.path / 'host' / 'run.py'})")
+    print(f"  Verilog alone: vivado -mode batch -source {project.path / 'vivado' / 'rtl_synth.tcl'}")
     return 0
 
 
@@ -68,8 +81,42 @@ def _cmd_sim(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import fpga_gen
 
-    print(json.dumps(fpga_gen.open_project(args.project).report(), indent=1))
+    rep = fpga_gen.open_project(args.project).report(yosys=not args.no_yosys)
+    print(json.dumps(rep, indent=1) if args.json else _report_table(rep))
     return 0
+
+
+_RESOURCES = ("dsp", "lut", "ff", "bram36")
+
+
+def _report_table(rep: dict[str, Any]) -> str:
+    """Per layer: formats, MACs, fold, cycles, estimate (and Yosys) resources; then the totals."""
+    yosys = "yosys" in rep["totals"]
+    head = ["layer", "kind", "input [x weight] -> output", "MACs", "PE x SIMD", "cycles"]
+    head += [f"{r} est" for r in _RESOURCES] + ([f"{r} yosys" for r in _RESOURCES] if yosys else [])
+    rows = [head]
+    for l in rep["layers"]:
+        fold = f"{l['pe']} x {l['simd']}" if "pe" in l else ""
+        formats = f"{l['input']} x {l['weight']}" if "weight" in l else l["input"]
+        row = [l["name"], l["kind"], f"{formats} -> {l['output']}", str(l.get("macs", "")), fold]
+        row += [str(l.get("cycles", ""))]
+        for key in ("estimate", "yosys") if yosys else ("estimate",):
+            row += [f"{l[key][r]:g}" if l[key] else "" for r in _RESOURCES]
+        rows.append(row)
+    t = rep["totals"]
+    rows.append(["total", "", "", "", "", ""] + [f"{t['need'][r]:g}" for r in _RESOURCES])
+    if yosys:
+        rows[-1] += [f"{t['yosys'][r]:g}" for r in _RESOURCES]
+    rows.append(["available", rep["board"], "", "", "", ""] + [f"{t['have'][r]:g}" for r in _RESOURCES])
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
+    use = ", ".join(f"{r} {100 * t['utilization'][r]:.1f}%" for r in _RESOURCES)
+    verdict = "fits" if t["fits"] else f"does NOT fit ({', '.join(t['over'])})"
+    lines.append(
+        f"{rep['board']} ({rep['part']}, {rep['dsp_kind']}, {rep['clock_mhz']:g} MHz): estimate {verdict}; {use}"
+    )
+    lines.append(f"RTL latency {rep['latency_cycles']} cycles, interval {rep['interval_cycles']} cycles")
+    return "\n".join(lines)
 
 
 def _cmd_boards(args: argparse.Namespace) -> int:
@@ -149,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--board", default="pynq-z2", help="board name or path to a board YAML")
     p.add_argument("--out", required=True, help="project directory to write")
     p.add_argument("--input-format", default=None, help="input format when the model has no input quantizer")
+    p.add_argument(
+        "--allow-overfit", action="store_true", help="write the project even when the estimate exceeds the board"
+    )
     p.set_defaults(run=_cmd_build)
     for name, what in (("csim", "the HLS C++ with g++"), ("cosim", "the Verilog with Verilator + cocotb")):
         p = sub.add_parser(name, help=f"run {what} and compare with the golden model")
@@ -158,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(run=_cmd_sim)
     p = sub.add_parser("report", help="print the project's resource and latency report")
     p.add_argument("project")
+    p.add_argument("--no-yosys", action="store_true", help="the estimate only: skip Yosys synth_xilinx")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=_cmd_report)
     sub.add_parser("boards", help="list the known boards").set_defaults(run=_cmd_boards)
     p = sub.add_parser("demo", help="train the digits MLP and CNN and run them at every level")

@@ -214,7 +214,7 @@ def _measure(
         "cosim_eq_golden": _equal_rows(y_cosim, y_golden),
         "cycles": (cosim.latency_cycles, report["latency_cycles"]),
         "interval": (cosim.interval_cycles, report["interval_cycles"]),
-        "dsp": report["dsp"],
+        "dsp": report["totals"]["need"]["dsp"],
         "project": str(project.path),
     }
 

@@ -6,6 +6,10 @@ Project directory layout::
     graph/           the scheduled Graph (Graph.save), the golden model's input
     hls/             Vitis HLS project (open with ``vitis_hls -f hls/build.tcl``)
     rtl/             Verilog: DSP-chain engines, weight ROMs (.mem), AXI-Stream top
+    vivado/          rtl_synth.tcl (the Verilog alone: synth, place, route, reports); on a Zynq
+                     board build.tcl (block design with the PS, an AXI DMA and the HLS IP)
+    driver/          Zynq: the PYNQ overlay driver and its deploy README
+    vitis/, host/    Alveo: the m_axi kernel, link.cfg and Makefile for v++; the XRT host
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
-from fpga_gen import boards
+from fpga_gen import boards, resources
 from fpga_gen.backends.hls import run_csim, write_hls
 from fpga_gen.backends.rtl import CosimResult, run_cosim, write_rtl
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
+from fpga_gen.backends.rtl.yosys import family_of, synth_counts
 from fpga_gen.errors import FpgaGenError, GraphError
+from fpga_gen.flows.alveo import write_alveo
+from fpga_gen.flows.rtl_synth import write_rtl_synth
+from fpga_gen.flows.zynq import write_zynq
 from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.golden import quantize_inputs
 from fpga_gen.ir import Graph, MatMul, load
-from fpga_gen.passes import FoldConfig, dsp_count, engine_cycles, lower
+from fpga_gen.passes import FoldConfig, engine_cycles, lower
 
 PROJECT_FILE = "project.json"
 
@@ -66,8 +74,16 @@ class Project:
         return exact_fixed(self.graph.output.output.format).from_int(ints)
 
     # -- report -----------------------------------------------------------------------
-    def report(self) -> dict[str, Any]:
-        """Per-layer formats, MACs, folding, cycles and DSPs; totals against the board."""
+    def report(self, yosys: bool = False) -> dict[str, Any]:
+        """Per layer: formats, MACs, folding, cycles, the resource estimate (and with ``yosys``
+        the cells ``synth_xilinx`` maps it to); the totals against the board.
+
+        The Yosys run is cached in ``rtl/yosys/`` (a first run of a large design takes minutes).
+        """
+        kind = self.board.dsp_kind
+        estimate = resources.estimate(self.graph, kind)
+        counts = synth_counts(self.path / "rtl", family_of(kind)) if yosys else None
+        measured = resources.yosys_per_layer(self.graph, counts, kind) if counts is not None else None
         layers = []
         for layer in self.graph.layers[1:-1]:
             in_fmt = self.graph.input_spec(layer).format
@@ -82,17 +98,23 @@ class Project:
                     "pe": layer.fold.pe,
                     "simd": layer.fold.simd,
                     "cycles": engine_cycles(layer, layer.fold),
-                    "dsp": dsp_count(layer, layer.fold),
                 }
             entry["output"] = str(layer.output.format)
+            entry["estimate"] = estimate[layer.name].as_dict() if layer.name in estimate else None
+            if measured is not None:
+                entry["yosys"] = measured[layer.name].as_dict() if layer.name in measured else None
             layers.append(entry)
+        fit = resources.fit(self.graph, self.board)
+        totals = fit.report()
+        if counts is not None:
+            totals["yosys"] = counts.total.summary()
         return {
             "board": self.board.name,
             "part": self.board.part,
+            "dsp_kind": kind,
             "clock_mhz": self.board.clock_mhz,
             "layers": layers,
-            "dsp": sum(l.get("dsp", 0) for l in layers),
-            "dsp_available": self.board.dsp,
+            "totals": totals,
             "latency_cycles": latency_cycles(self.graph),
             "interval_cycles": interval_cycles(self.graph),
         }
@@ -103,12 +125,15 @@ def build(
     board: str | Path | boards.Board = "pynq-z2",
     out: str | Path = "build/fpga_gen",
     fold: FoldConfig | None = None,
+    allow_overfit: bool = False,
 ) -> Project:
-    """Lower ``graph`` for ``board`` and write the HLS and RTL projects into ``out``.
+    """Lower ``graph`` for ``board`` and write the HLS, RTL and deployment projects into ``out``.
 
-    Everything is generated in a temporary sibling directory first and moved into place
-    only when all of it succeeded, so a failed build leaves ``out`` as it was. An
-    existing ``out`` is replaced only when it is an earlier fpga_gen project.
+    Raises ResourceError, naming the numbers and a folding that fits, when the estimate of
+    the scheduled design exceeds the board, unless ``allow_overfit``. Everything is
+    generated in a temporary sibling directory first and moved into place only when all of
+    it succeeded, so a failed build leaves ``out`` as it was. An existing ``out`` is
+    replaced only when it is an earlier fpga_gen project.
     """
     board = board if isinstance(board, boards.Board) else boards.load(board)
     target = Path(out)
@@ -117,13 +142,18 @@ def build(
             f"output directory {target} exists and is not an fpga_gen project; "
             "choose an empty or new directory (nothing was written)"
         )
-    scheduled = lower(graph, fold or FoldConfig(max_dsp=board.dsp))
+    config = fold or FoldConfig(max_dsp=board.dsp)
+    scheduled = lower(graph, config)
+    if not allow_overfit:
+        resources.check_fit(scheduled, board, config)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         scheduled.save(staging / "graph")
         write_hls(scheduled, part=board.part, clock_mhz=board.clock_mhz, out=staging / "hls")
-        write_rtl(scheduled, out=staging / "rtl")
+        write_rtl(scheduled, out=staging / "rtl", dsp_kind=board.dsp_kind)
+        write_rtl_synth(staging, board)
+        (write_zynq if board.flow == "zynq" else write_alveo)(staging, board)
         meta = {"board": board.model_dump(), "graph": scheduled.name}
         (staging / PROJECT_FILE).write_text(json.dumps(meta, indent=1) + "\n")
         if target.exists():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from fpga_gen import demo
+from fpga_gen.cli import main
 
 
 @pytest.mark.slow
@@ -23,3 +25,26 @@ def test_demo_is_bit_exact_at_every_level(tmp_path: Path) -> None:
     assert next(r for r in variants if r["model"].startswith("ternary"))["dsp"] == 0
     assert (tmp_path / "demo" / "mlp" / "hls" / "build.tcl").is_file()
     assert (tmp_path / "demo" / "cnn" / "hls" / "build.tcl").is_file()
+
+    # `fpga-gen build --board alveo-u280` on the demo model writes a complete Vitis project.
+    out = tmp_path / "u280"
+    assert main(["build", str(tmp_path / "demo" / "mlp" / "graph"), "--board", "alveo-u280", "--out", str(out)]) == 0
+    top = json.loads((out / "hls" / "fpga_gen_hls.json").read_text())["top"]
+    kernel = f"{top}_kernel"
+    for rel in (
+        "hls/build.tcl",
+        f"hls/firmware/{top}.cpp",
+        f"vitis/{kernel}.cpp",
+        f"vitis/{kernel}.h",
+        "vitis/link.cfg",
+        "vitis/Makefile",
+        "host/run.py",
+        "host/kernel.json",
+        "host/fpga_gen/packing.py",
+        "vivado/rtl_synth.tcl",
+    ):
+        assert (out / rel).is_file(), rel
+    assert "--platform $(PLATFORM)" in (out / "vitis" / "Makefile").read_text()
+    assert "xilinx_u280_gen3x16_xdma_1_202211_1" in (out / "vitis" / "Makefile").read_text()
+    assert f"sp={kernel}_1.in_mem:HBM[0]" in (out / "vitis" / "link.cfg").read_text()
+    assert json.loads((out / "rtl" / "manifest.json").read_text())["dsp_kind"] == "DSP48E2"

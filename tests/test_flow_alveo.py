@@ -42,7 +42,6 @@ Built = dict[str, tuple[Graph, Path, Path]]  # design -> (graph, project, compil
 def _project(graph: Graph, board: str, out: Path) -> Path:
     """The project of ``graph`` for ``board``, with the Alveo flow written explicitly."""
     project = fpga_gen.build(graph, board=board, out=out)
-    write_alveo(project.path, project.board)
     return project.path
 
 

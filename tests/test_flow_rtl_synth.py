@@ -12,7 +12,7 @@ from tclstub import TclScriptError, run_tcl
 import fpga_gen
 from fpga_gen import boards
 from fpga_gen.errors import FpgaGenError
-from fpga_gen.flows.rtl_synth import plain_names, write_rtl_synth
+from fpga_gen.flows.templating import plain_names
 
 BOARDS = ("pynq-z2", "kv260", "zcu104")
 # Vivado reads files relative to the directory the script changed into: they must be there.
@@ -26,7 +26,6 @@ def test_rtl_synth_script_for_the_board(tmp_path: Path, name: str) -> None:
     board = boards.load(name)
     root = tmp_path / name
     fpga_gen.build(random_cnn(9), board, out=root)
-    write_rtl_synth(root, board)
     manifest = json.loads((root / "rtl" / "manifest.json").read_text())
     assert manifest["mem_files"]
     run = run_tcl(root / "vivado" / "rtl_synth.tcl", STUBS, cwd=tmp_path)
@@ -71,7 +70,6 @@ def test_a_missing_source_fails_the_run(tmp_path: Path) -> None:
     """The read stubs check the files from the script's directory, so they are not vacuous."""
     root = tmp_path / "p"
     fpga_gen.build(random_mlp(4, (8, 4)), "pynq-z2", out=root)
-    write_rtl_synth(root, boards.load("pynq-z2"))
     (root / "rtl" / "fg_dense.v").unlink()
     with pytest.raises(TclScriptError, match=r"no file fg_dense.v"):
         run_tcl(root / "vivado" / "rtl_synth.tcl", STUBS)

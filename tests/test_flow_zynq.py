@@ -48,9 +48,7 @@ VIVADO_STUBS = {
 
 
 def zynq_project(graph: Graph, board: str, out: Path) -> Path:
-    """``fpga_gen.build`` plus the Zynq flow (until ``build`` writes the flows itself)."""
     fpga_gen.build(graph, board, out=out)
-    write_zynq(out, boards.load(board))
     return out
 
 
@@ -180,7 +178,6 @@ def test_board_part_is_the_first_installed_candidate(tmp_path: Path) -> None:
     )
     root = tmp_path / "p"
     fpga_gen.build(random_mlp(5, (8, 4)), board, out=root)
-    write_zynq(root, board)
     export_hls_ip(root)
     only_xilinx = "if {[string match xilinx.com:* [lindex $args end]]} { return xilinx.com:zcu104:part0:1.1 }"
     run = run_tcl(root / "vivado" / "build.tcl", {**VIVADO_STUBS, "get_board_parts": only_xilinx})

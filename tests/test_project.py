@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from graphs import random_inputs, random_mlp
 
 import fpga_gen
 from fpga_gen.cli import main
-from fpga_gen.errors import FpgaGenError
+from fpga_gen.errors import FpgaGenError, ResourceError
+from fpga_gen.passes import FoldConfig
 
 
 def test_build_writes_a_complete_project(tmp_path: Path) -> None:
@@ -24,7 +26,12 @@ def test_build_writes_a_complete_project(tmp_path: Path) -> None:
     reopened = fpga_gen.open_project(project.path)
     assert reopened.graph == project.graph and reopened.board == project.board
     rep = project.report()
-    assert rep["dsp"] == sum(l["dsp"] for l in rep["layers"] if "dsp" in l) <= 220
+    need = rep["totals"]["need"]
+    assert need["dsp"] == sum(l["estimate"]["dsp"] for l in rep["layers"]) <= rep["totals"]["have"]["dsp"] == 220
+    assert rep["totals"]["fits"] and rep["dsp_kind"] == "DSP48E1"
+    for rel in ("vivado/build.tcl", "vivado/rtl_synth.tcl", "driver/fpga_gen_overlay.py", "driver/README.md"):
+        assert (project.path / rel).is_file(), rel
+    assert not (project.path / "vitis").exists()
 
 
 def test_csim_and_cosim_equal_golden(tmp_path: Path) -> None:
@@ -83,3 +90,31 @@ def test_open_project_with_a_stale_board_record(tmp_path: Path) -> None:
     meta.write_text(meta.read_text().replace('"memory"', '"memory_old"'))
     with pytest.raises(FpgaGenError, match="run fpga-gen build again"):
         fpga_gen.open_project(project.path)
+
+
+def test_an_oversized_model_is_refused_with_the_numbers_and_a_fold_that_fits(tmp_path: Path) -> None:
+    graph = random_mlp(26, (64, 64, 10), input_format="fixed<8,2,RND_CONV,SAT>")
+    # Fully parallel: one DSP per weight (4736) on a 220-DSP board.
+    wide = FoldConfig(max_dsp=10**6, target_cycles=1, max_simd=64, max_lanes=10**6)
+    with pytest.raises(ResourceError, match=r"needs \d+ DSP48E1, pynq-z2 has 220.*Fold it smaller.*pe=\d+ simd=\d+"):
+        fpga_gen.build(graph, board="pynq-z2", out=tmp_path / "p", fold=wide)
+    assert not (tmp_path / "p").exists()
+    project = fpga_gen.build(graph, board="pynq-z2", out=tmp_path / "p", fold=wide, allow_overfit=True)
+    rep = project.report()
+    assert not rep["totals"]["fits"] and "dsp" in rep["totals"]["over"]
+    # What no folding helps: weights beyond the block RAM of every Zynq-7000 and more.
+    huge = random_mlp(27, (4096, 2048), input_format="fixed<8,2,RND_CONV,SAT>")
+    with pytest.raises(ResourceError, match=r"no folding fits it.*It fits .*alveo-u280"):
+        fpga_gen.build(huge, board="pynq-z2", out=tmp_path / "q")
+    assert not (tmp_path / "q").exists()
+
+
+def test_kv260_builds_dsp48e2_engines_and_the_mpsoc_flow(tmp_path: Path) -> None:
+    graph = random_mlp(28, (12, 8, 4), input_format="fixed<8,2,RND_CONV,SAT>")
+    project = fpga_gen.build(graph, board="kv260", out=tmp_path / "p")
+    manifest = json.loads((project.path / "rtl" / "manifest.json").read_text())
+    assert manifest["dsp_kind"] == "DSP48E2" and "fg_dsp48e2.v" in manifest["sim_sources"]
+    assert "fg_dsp48e1.v" not in manifest["sim_sources"]
+    assert "zynq_ultra_ps_e" in (project.path / "vivado" / "build.tcl").read_text()
+    x = random_inputs(29, graph, 16)
+    assert np.array_equal(project.cosim(x), graph.predict(x))
