@@ -14,7 +14,7 @@ from fpga_gen import boards
 from fpga_gen.errors import FpgaGenError
 from fpga_gen.flows.templating import plain_names
 
-BOARDS = ("pynq-z2", "kv260", "zcu104")
+BOARDS = ("pynq-z2", "kv260", "zcu104", "alveo-u55c")
 # Vivado reads files relative to the directory the script changed into: they must be there.
 READS = 'foreach f [concat {*}$args] { if {![file exists $f]} { error "no file $f in [pwd]" } }'
 SLACK = "if {[lindex $args 0] eq {SLACK}} { return -0.125 }; return {}"

@@ -12,7 +12,7 @@ from tclstub import run_tcl
 import fpga_gen
 from fpga_gen import boards
 
-BOARDS = ("pynq-z2", "kv260", "zcu104")
+BOARDS = ("pynq-z2", "kv260", "zcu104", "alveo-u55c")
 # The files a step reads must exist when it runs: Vitis HLS resolves them from the
 # directory the script changed into (the stub checks from there).
 CHECK_FILES = {

@@ -109,6 +109,17 @@ def test_an_oversized_model_is_refused_with_the_numbers_and_a_fold_that_fits(tmp
     assert not (tmp_path / "q").exists()
 
 
+@pytest.mark.parametrize("board", ["pynq-z2", "kv260", "zcu104", "alveo-u55c"])
+def test_a_model_beyond_every_board_is_refused_and_nothing_is_written(tmp_path: Path, board: str) -> None:
+    # 16 Mi weights: more ROM than the block RAM of any shipped part.
+    huge = random_mlp(30, (4096, 4096), input_format="fixed<8,2,RND_CONV,SAT>")
+    have = fpga_gen.boards.load(board).bram36
+    pattern = rf"does not fit {board}: .*BRAM36, {board} has {have}.*no folding fits it.*It fits none"
+    with pytest.raises(ResourceError, match=pattern):
+        fpga_gen.build(huge, board=board, out=tmp_path / "p")
+    assert not (tmp_path / "p").exists() and list(tmp_path.iterdir()) == []
+
+
 def test_kv260_builds_dsp48e2_engines_and_the_mpsoc_flow(tmp_path: Path) -> None:
     graph = random_mlp(28, (12, 8, 4), input_format="fixed<8,2,RND_CONV,SAT>")
     project = fpga_gen.build(graph, board="kv260", out=tmp_path / "p")
