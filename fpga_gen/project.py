@@ -129,8 +129,10 @@ def build(
 ) -> Project:
     """Lower ``graph`` for ``board`` and write the HLS, RTL and deployment projects into ``out``.
 
-    Raises ResourceError, naming the numbers and a folding that fits, when the estimate of
-    the scheduled design exceeds the board, unless ``allow_overfit``. Everything is
+    Without ``fold``, each matmul gets the most lanes the board's DSPs allow, fewer when the
+    estimate says the fabric cannot hold them. Raises ResourceError, naming the numbers and
+    a folding that fits, when the estimate of the scheduled design exceeds the board,
+    unless ``allow_overfit``. Everything is
     generated in a temporary sibling directory first and moved into place only when all of
     it succeeded, so a failed build leaves ``out`` as it was. An existing ``out`` is
     replaced only when it is an earlier fpga_gen project.
@@ -145,6 +147,11 @@ def build(
     config = fold or FoldConfig(max_dsp=board.dsp)
     scheduled = lower(graph, config)
     if not allow_overfit:
+        if fold is None and not resources.fit(scheduled, board).fits:
+            # The default fold budgets DSPs only; LUT-hungry engines (minifloat alignment,
+            # wide Kulisch accumulators) may need fewer lanes to fit the fabric.
+            found = resources.fitting_fold(scheduled, board, config)
+            scheduled = found[1] if found is not None else scheduled
         resources.check_fit(scheduled, board, config)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
