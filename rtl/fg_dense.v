@@ -4,7 +4,10 @@
 // share everything but the per-PE dot product (ENGINE):
 //   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP slices
 //      (fg_dsp_chain) fed through the systolic skew (fg_skew); the SIMD-wide partial dot
-//      product leaves the last slice. SIMD slices per PE.
+//      product leaves the last slice. SIMD slices per PE; or, with PACK_SHIFT > 0
+//      (DSP48E2 only, PE even), PE rows 2k (low field) and 2k+1 (high field) share one
+//      cascade (fg_dsp_pair: two 8-bit-class MACs per slice on the pre-adder), SIMD
+//      slices per pair of PEs, with the same pipeline.
 //   1  minifloat (any operand a minifloat): the inputs are decoded once (fg_mf_decode,
 //      shared by every PE), each PE row is an fg_mf_dot: one DSP slice per lane for the
 //      significand product, a barrel shifter for the exponents, a fabric adder tree.
@@ -71,6 +74,7 @@ module fg_dense #(
     // other engines are not part of the design (writer.py copies only what is used).
     /* verilator lint_off UNUSEDPARAM */
     parameter DSP_KIND = "DSP48E1",    // engines 0, 1: the slice primitive, DSP48E1 or DSP48E2 (fg_dsp_chain)
+    parameter integer PACK_SHIFT = 0,  // engine 0: 0 one chain per PE, else two PEs per chain (fg_dsp_pair)
     parameter integer IN_MF = 0,
     parameter integer IN_E = 4,
     parameter integer IN_M = 3,
@@ -298,26 +302,52 @@ module fg_dense #(
     reg done;           // the accumulators hold finished sums
     reg done_last;      // ... of the last neuron fold of a vector
     wire [PE*OUT_W-1:0] y;
+    /* verilator lint_off UNUSEDSIGNAL */  // read by engine 0's skews only
+    wire [PE*SIMD*W_W-1:0] w_words;  // each PE's weight ROM word
+    /* verilator lint_on UNUSEDSIGNAL */
+    // Engine 0: each PE's SIMD-wide partial dot product, from its own chain or a shared pair.
+    wire [PE*PSUM_W-1:0] chain_psum;
     genvar p;
     generate
+        if (ENGINE == 0) begin : g_chains
+            wire [PE*SIMD*W_W-1:0] w_skew;
+            for (p = 0; p < PE; p = p + 1) begin : g_skew
+                fg_skew #(.LANES(SIMD), .W(W_W))
+                    u_w_skew (.clk(clk), .en(en), .d(w_words[p*SIMD*W_W +: SIMD*W_W]), .q(w_skew[p*SIMD*W_W +: SIMD*W_W]));
+            end
+            if (PACK_SHIFT == 0) begin : g_single
+                for (p = 0; p < PE; p = p + 1) begin : g_row
+                    // The chain's 48-bit P holds a PSUM_W-bit value; only those bits are read.
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire [47:0] p48;
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
+                        u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew[p*SIMD*W_W +: SIMD*W_W]), .p(p48));
+                    assign chain_psum[p*PSUM_W +: PSUM_W] = p48[PSUM_W-1:0];
+                end
+            end else begin : g_packed
+                for (p = 0; p < PE; p = p + 2) begin : g_pair
+                    fg_dsp_pair #(.LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W), .SHIFT(PACK_SHIFT),
+                                  .PSUM_W(PSUM_W))
+                        u_pair (.clk(clk), .en(en), .x(x_skew), .w_lo(w_skew[p*SIMD*W_W +: SIMD*W_W]),
+                                .w_hi(w_skew[(p+1)*SIMD*W_W +: SIMD*W_W]), .lo(chain_psum[p*PSUM_W +: PSUM_W]),
+                                .hi(chain_psum[(p+1)*PSUM_W +: PSUM_W]));
+                end
+            end
+        end else begin : g_no_chains
+            assign chain_psum = {PE*PSUM_W{1'b0}};
+        end
         for (p = 0; p < PE; p = p + 1) begin : g_pe
             wire [SIMD*W_W-1:0] w_word;
             fg_rom #(.WIDTH(SIMD*W_W), .DEPTH(STEPS), .ADDR_W(STEP_W),
                      .FILE({MEM_PREFIX, "_w", dec4(p), ".mem"}))
                 u_w (.clk(clk), .en(en), .addr(step), .q(w_word));
+            assign w_words[p*SIMD*W_W +: SIMD*W_W] = w_word;
 
             // SIMD-wide partial dot product on the product grid, ready DOT cycles after issue.
             wire [PSUM_W-1:0] psum;
             if (ENGINE == 0) begin : g_chain
-                wire [SIMD*W_W-1:0] w_skew;
-                fg_skew #(.LANES(SIMD), .W(W_W)) u_w_skew (.clk(clk), .en(en), .d(w_word), .q(w_skew));
-                // The chain's 48-bit P holds a PSUM_W-bit value; only those bits are read.
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [47:0] p48;
-                /* verilator lint_on UNUSEDSIGNAL */
-                fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
-                    u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew), .p(p48));
-                assign psum = p48[PSUM_W-1:0];
+                assign psum = chain_psum[p*PSUM_W +: PSUM_W];
             end else if (ENGINE == 1) begin : g_mf
                 fg_mf_dot #(.DSP_KIND(DSP_KIND), .SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
                             .W_SIGNED(W_SIGNED), .W_E(W_E), .W_M(W_M), .W_SUB(W_SUB), .W_V_W(W_V_W),

@@ -6,9 +6,13 @@
 // IN_SUBSET; this module checks what both share and stops the simulation on anything
 // outside the modelled subset instead of computing something plausible:
 //   - A/B: DIRECT or CASCADE input, AREG/BREG 0..2 (INMODE[0]/[4] select A1/B1),
-//     INMODE[1] zeroes A; no pre-adder (the D port and INMODE[3:2] are unused)
+//     INMODE[1] zeroes A
 //   - MULT_A_W x 18 signed multiplier on A[MULT_A_W-1:0] (25 on DSP48E1, 27 on DSP48E2),
-//     MREG 0..1
+//     MREG 0..1; or, with PREADD = 1 (DSP48E2 AMULTSEL = "AD", PREADDINSEL = "A"), on the
+//     27-bit pre-adder output AD = (INMODE[2] ? D : 0) +/- A[26:0] (INMODE[3] subtracts,
+//     INMODE[1] zeroes A), wrapping to 27 bits, DREG / ADREG 0..1 (the unisim
+//     DSP_PREADD_DATA / DSP_PREADD behaviour); without PREADD the D port and INMODE[3:2]
+//     are unused
 //   - W/X/Y/Z multiplexers per OPMODE (9 bits; a DSP48E1 has no W multiplexer and passes
 //     OPMODE[8:7] = 00), ALUMODE 0000/0001/0010/0011 (add/subtract forms), CARRYINSEL 000
 //     (fabric CARRYIN), one 48-bit ALU (USE_SIMD = "ONE48")
@@ -20,6 +24,9 @@ module fg_dsp48_model #(
     parameter NAME = "DSP48E1",        // the primitive, for messages
     parameter integer IN_SUBSET = 1,   // 0: the primitive's own attributes are outside the subset
     parameter integer MULT_A_W = 25,
+    parameter integer PREADD = 0,      // 1: the multiplier's A operand is the pre-adder output AD
+    parameter integer ADREG = 1,
+    parameter integer DREG = 1,
     parameter integer ACASCREG = 1,
     parameter integer ALUMODEREG = 1,
     parameter integer AREG = 1,
@@ -42,6 +49,7 @@ module fg_dsp48_model #(
     input  wire [17:0] B,
     input  wire [17:0] BCIN,
     input  wire [47:0] C,
+    input  wire [26:0] D,
     input  wire [47:0] PCIN,
     input  wire        CARRYIN,
     input  wire [2:0]  CARRYINSEL,
@@ -53,6 +61,8 @@ module fg_dsp48_model #(
     input  wire        CEB1,
     input  wire        CEB2,
     input  wire        CEC,
+    input  wire        CED,
+    input  wire        CEAD,
     input  wire        CEM,
     input  wire        CEP,
     input  wire        CECTRL,
@@ -62,6 +72,7 @@ module fg_dsp48_model #(
     input  wire        RSTA,
     input  wire        RSTB,
     input  wire        RSTC,
+    input  wire        RSTD,
     input  wire        RSTM,
     input  wire        RSTP,
     input  wire        RSTCTRL,
@@ -78,7 +89,8 @@ module fg_dsp48_model #(
 
     // Static configuration outside the modelled subset: stop at time 0.
     initial begin
-        if (IN_SUBSET == 0 || AREG > 2 || BREG > 2 || MREG > 1 || PREG > 1 || CREG > 1) begin
+        if (IN_SUBSET == 0 || AREG > 2 || BREG > 2 || MREG > 1 || PREG > 1 || CREG > 1 || DREG > 1 || ADREG > 1
+                || (PREADD != 0 && MULT_A_W != 27)) begin
             $display("%0s model %m: configuration outside the modelled subset", NAME);
             $finish;
         end
@@ -133,7 +145,7 @@ module fg_dsp48_model #(
         if (RSTALLCARRYIN) carryin_r <= 1'b0; else if (CECARRYIN) carryin_r <= CARRYIN;
         if (RSTC) c_r <= 48'd0; else if (CEC) c_r <= C;
     end
-    /* verilator lint_off UNUSEDSIGNAL */  // INMODE[3:2] drive the pre-adder, which is not modelled
+    /* verilator lint_off UNUSEDSIGNAL */  // INMODE[3:2] only drive the pre-adder (PREADD = 1)
     wire [4:0] inmode = (INMODEREG == 1) ? inmode_r : INMODE;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [8:0] opmode = (OPMODEREG == 1) ? opmode_r : OPMODE;
@@ -146,7 +158,24 @@ module fg_dsp48_model #(
     /* verilator lint_off UNUSEDSIGNAL */  // A above the multiplier input only reaches X (A:B)
     wire [29:0] a_sel = inmode[0] ? a_q1 : a_q2;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [MULT_A_W-1:0] a_mult = inmode[1] ? {MULT_A_W{1'b0}} : $signed(a_sel[MULT_A_W-1:0]);
+    wire [MULT_A_W-1:0] a_gated = inmode[1] ? {MULT_A_W{1'b0}} : a_sel[MULT_A_W-1:0];
+    // ---- pre-adder (PREADD = 1, MULT_A_W = 27): AD = (INMODE[2] ? D : 0) +/- A, 27 bits ----
+    reg  [26:0] d_r, ad_r;
+    wire [26:0] d_q = (DREG == 1) ? d_r : D;
+    wire [26:0] d_gated = inmode[2] ? d_q : 27'd0;
+    wire [26:0] a_pre = inmode[1] ? 27'd0 : a_sel[26:0];
+    wire [26:0] ad_d = inmode[3] ? d_gated - a_pre : d_gated + a_pre;
+    always @(posedge CLK) begin
+        if (RSTD) begin
+            d_r <= 27'd0;
+            ad_r <= 27'd0;
+        end else begin
+            if (CED) d_r <= D;
+            if (CEAD) ad_r <= ad_d;
+        end
+    end
+    wire [26:0] ad_q = (ADREG == 1) ? ad_r : ad_d;
+    wire signed [MULT_A_W-1:0] a_mult = $signed((PREADD != 0) ? ad_q[MULT_A_W-1:0] : a_gated);
     wire signed [17:0] b_mult = $signed(inmode[4] ? b_q1 : b_q2);
     wire signed [M_W-1:0] m_d = a_mult * b_mult;
     reg  signed [M_W-1:0] m_r;
@@ -209,6 +238,7 @@ module fg_dsp48_model #(
     // Every register powers up cleared, as after the device's global set/reset.
     initial begin
         a1 = 30'd0; a2 = 30'd0; b1 = 18'd0; b2 = 18'd0; m_r = {M_W{1'b0}}; p_r = 48'd0; c_r = 48'd0;
+        d_r = 27'd0; ad_r = 27'd0;
         inmode_r = 5'd0; opmode_r = 9'd0; alumode_r = 4'd0; carryinsel_r = 3'd0; carryin_r = 1'b0;
     end
 

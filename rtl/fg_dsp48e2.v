@@ -6,8 +6,9 @@
 // leave this file and fg_dsp48_model.v out (manifest.json lists them under "sim_sources").
 //
 // The port and parameter lists are the primitive's (UG974; Yosys' cells_xtra.v has the
-// same). Its own part of the subset: the 27 x 18 multiplier on A[26:0] x B without the
-// pre-adder (AMULTSEL = "A", BMULTSEL = "B", PREADDINSEL = "A"), USE_MULT = "MULTIPLY",
+// same). Its own part of the subset: the 27 x 18 multiplier on A[26:0] x B
+// (AMULTSEL = "A") or on the pre-adder output D +/- A x B (AMULTSEL = "AD", the A path
+// into the pre-adder: PREADDINSEL = "A"; BMULTSEL = "B"), USE_MULT = "MULTIPLY",
 // USE_SIMD = "ONE48", no wide XOR (USE_WIDEXOR = "FALSE") and no pattern detector (their
 // outputs and the carry outputs read 0), no inverted pins; the W multiplexer
 // (OPMODE[8:7]: 0, P, RND, C) is modelled.
@@ -119,7 +120,8 @@ module DSP48E2 #(
     input  wire        RSTP
 );
     // The primitive's own attributes outside the subset stop the model at time 0.
-    localparam integer IN_SUBSET = AMULTSEL == "A" && BMULTSEL == "B" && PREADDINSEL == "A"
+    localparam integer PREADD = AMULTSEL == "AD";
+    localparam integer IN_SUBSET = (AMULTSEL == "A" || AMULTSEL == "AD") && BMULTSEL == "B" && PREADDINSEL == "A"
         && USE_MULT == "MULTIPLY" && USE_SIMD == "ONE48" && USE_WIDEXOR == "FALSE"
         && USE_PATTERN_DETECT == "NO_PATDET" && IS_ALUMODE_INVERTED == 4'b0000 && IS_CARRYIN_INVERTED == 1'b0
         && IS_CLK_INVERTED == 1'b0 && IS_INMODE_INVERTED == 5'b00000 && IS_OPMODE_INVERTED == 9'b000000000
@@ -127,16 +129,17 @@ module DSP48E2 #(
             IS_RSTCTRL_INVERTED, IS_RSTC_INVERTED, IS_RSTD_INVERTED, IS_RSTINMODE_INVERTED, IS_RSTM_INVERTED,
             IS_RSTP_INVERTED} == 10'd0;
     fg_dsp48_model #(
-        .NAME("DSP48E2"), .IN_SUBSET(IN_SUBSET), .MULT_A_W(27), .RND(RND),
+        .NAME("DSP48E2"), .IN_SUBSET(IN_SUBSET), .MULT_A_W(27), .RND(RND), .PREADD(PREADD),
+        .ADREG(ADREG), .DREG(DREG),
         .ACASCREG(ACASCREG), .ALUMODEREG(ALUMODEREG), .AREG(AREG), .A_INPUT(A_INPUT), .BCASCREG(BCASCREG),
         .BREG(BREG), .B_INPUT(B_INPUT), .CARRYINREG(CARRYINREG), .CARRYINSELREG(CARRYINSELREG), .CREG(CREG),
         .INMODEREG(INMODEREG), .MREG(MREG), .OPMODEREG(OPMODEREG), .PREG(PREG)
     ) u_model (
-        .CLK(CLK), .A(A), .ACIN(ACIN), .B(B), .BCIN(BCIN), .C(C), .PCIN(PCIN), .CARRYIN(CARRYIN),
+        .CLK(CLK), .A(A), .ACIN(ACIN), .B(B), .BCIN(BCIN), .C(C), .D(D), .PCIN(PCIN), .CARRYIN(CARRYIN),
         .CARRYINSEL(CARRYINSEL), .ALUMODE(ALUMODE), .INMODE(INMODE), .OPMODE(OPMODE),
-        .CEA1(CEA1), .CEA2(CEA2), .CEB1(CEB1), .CEB2(CEB2), .CEC(CEC), .CEM(CEM), .CEP(CEP), .CECTRL(CECTRL),
+        .CEA1(CEA1), .CEA2(CEA2), .CEB1(CEB1), .CEB2(CEB2), .CEC(CEC), .CED(CED), .CEAD(CEAD), .CEM(CEM), .CEP(CEP), .CECTRL(CECTRL),
         .CEINMODE(CEINMODE), .CEALUMODE(CEALUMODE), .CECARRYIN(CECARRYIN),
-        .RSTA(RSTA), .RSTB(RSTB), .RSTC(RSTC), .RSTM(RSTM), .RSTP(RSTP), .RSTCTRL(RSTCTRL), .RSTINMODE(RSTINMODE),
+        .RSTA(RSTA), .RSTB(RSTB), .RSTC(RSTC), .RSTD(RSTD), .RSTM(RSTM), .RSTP(RSTP), .RSTCTRL(RSTCTRL), .RSTINMODE(RSTINMODE),
         .RSTALUMODE(RSTALUMODE), .RSTALLCARRYIN(RSTALLCARRYIN),
         .ACOUT(ACOUT), .BCOUT(BCOUT), .P(P), .PCOUT(PCOUT), .MULTSIGNOUT(MULTSIGNOUT)
     );

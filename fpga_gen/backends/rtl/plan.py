@@ -30,7 +30,9 @@ or each pixel's channels of every input in turn, each rounded into the output fo
 Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
 * ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
-  per PE row (one DSP per lane).
+  per PE row (one DSP per lane); on DSP48E2 slices, when the formats allow it exactly
+  (``fpga_gen.dsp.pack_shift``) and PE is even, two PE rows share one cascade through the
+  pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows.
 * ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
   product, exponent alignment by a barrel shifter, fabric adder tree (one DSP per lane).
 * ``multiplier_free`` -- ternary / binary weights x fixed-point or minifloat inputs: add /
@@ -54,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.boards import DSP_OPERAND_BITS
+from fpga_gen.dsp import pack_shift
 from fpga_gen.errors import BoardError, GraphError, ResourceError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, product_format
@@ -247,6 +250,7 @@ class DenseStage:
     fin_bits: int  # signed width of the exact value converted to the output
     scaling: Scaling | None  # multiplier-free only
     convert: Convert
+    pack_shift: int = 0  # dsp_chain: 0 one cascade per PE row, else two rows per cascade, low field bits
 
     @property
     def name(self) -> str:
@@ -302,8 +306,9 @@ class DenseStage:
 
     @property
     def dsp(self) -> int:
-        """DSP slices of the stage (DSP48E1 or DSP48E2, one per lane either way)."""
-        return DSP_PER_LANE[self.engine] * self.pe * self.simd
+        """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes."""
+        rows = self.pe // 2 if self.pack_shift else self.pe
+        return DSP_PER_LANE[self.engine] * rows * self.simd
 
     @property
     def bias_bits(self) -> int:
@@ -362,6 +367,8 @@ class DenseStage:
                 "SCALE_SHIFT": self.scaling.shift,
             }
             doc |= {"SCALE_ROM": 1} if self.scaling.per_neuron else {"SCALE": self.scaling.factors[0]}
+        if self.pack_shift:
+            doc |= {"PACK_SHIFT": self.pack_shift}
         doc |= {
             "PSUM_W": self.psum_bits,
             "ACC_W": self.acc_bits,
@@ -744,7 +751,7 @@ def plan(graph: Graph, dsp_kind: str = "DSP48E1") -> Plan:
             new: list[Stage] = [_merge(layer, tuple(s for s, _ in ins), graph)]
             reads = [tuple(w for _, w in ins)]
         else:
-            new = _stages(layer, ins[0][0], graph.input_spec(layer).shape)
+            new = _stages(layer, ins[0][0], graph.input_spec(layer).shape, dsp_kind)
             reads = [(ins[0][1],), *(wires(s) for s in new[:-1])]
         stages += new
         sources += reads
@@ -784,11 +791,11 @@ def _input_elems(graph: Graph) -> int:
     return 1
 
 
-def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...]) -> list[Stage]:
+def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...], dsp_kind: str) -> list[Stage]:
     if isinstance(layer, Reshape):
         return []  # the same elements in the same order
     if isinstance(layer, Dense):
-        return [_dense(layer, src)]
+        return [_dense(layer, src, dsp_kind)]
     if isinstance(layer, Activation):
         dst = Stream(_stream_format(layer), src.n, src.elems)
         return [ActStage(layer, src, dst, _convert(layer, exact_fixed(src.fmt).frac, layer.function))]
@@ -799,7 +806,7 @@ def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...]) -> list[Stage
                 "zero weight to expand its kernel over the other channels; use ternary weights"
             )
         window = _window(layer, src, src_shape, pool=False)
-        return [window, _dense(layer, window.dst)]
+        return [window, _dense(layer, window.dst, dsp_kind)]
     if isinstance(layer, Pool | GlobalPool):
         window = _window(layer, src, src_shape, pool=True)
         return [window, _pool(layer, window)]
@@ -841,8 +848,8 @@ def _pool(layer: Pool | GlobalPool, window: WindowStage) -> PoolStage:
     return PoolStage(layer, src, dst, taps, x_bits + taps.bit_length(), extra, convert)
 
 
-def _dense(layer: MatMul, src: Stream) -> DenseStage:
-    stage = _matmul(layer, src)
+def _dense(layer: MatMul, src: Stream, dsp_kind: str) -> DenseStage:
+    stage = _matmul(layer, src, dsp_kind)
     _check_beats(layer, src, stage.n_in, "inputs")
     return stage
 
@@ -856,7 +863,7 @@ def _check_beats(layer: Layer, src: Stream, n: int, what: str) -> None:
         )
 
 
-def _matmul(layer: MatMul, src: Stream) -> DenseStage:
+def _matmul(layer: MatMul, src: Stream, dsp_kind: str) -> DenseStage:
     fold = _fold(layer)
     if layer.n_in % fold.simd or layer.n_out % fold.pe:
         raise GraphError(
@@ -886,6 +893,9 @@ def _matmul(layer: MatMul, src: Stream) -> DenseStage:
     # The accumulator holds every partial sum, so a shifted partial sum always fits it.
     assert signed_bits(acc) >= signed_bits(psum) + acc.frac - prod_frac
     fixed = isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)
+    shift = pack_shift(dsp_kind, x_fmt, w_fmt, fold.pe, fold.simd)
+    # fg_dsp_pair reads the low field as the partial sum's PSUM_W bits: they must fit the field.
+    assert shift is None or shift >= signed_bits(psum)
     return DenseStage(
         **common,
         engine="dsp_chain" if fixed else "minifloat",
@@ -896,6 +906,7 @@ def _matmul(layer: MatMul, src: Stream) -> DenseStage:
         acc_bits=signed_bits(acc),
         acc_shift=acc.frac - prod_frac,
         scaling=None,
+        pack_shift=shift or 0,
     )
 
 

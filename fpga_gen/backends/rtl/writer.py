@@ -43,6 +43,7 @@ ENGINE_FILES = {
     "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
     "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
 }
+PACKED_CHAIN_FILES = ("fg_skew.v", "fg_dsp_pair.v")  # dsp_chain with two PE rows per cascade
 WINDOW_FILES = ("fg_window.v",)
 FORK_FILES = ("fg_fork.v",)
 MERGE_FILES = ("fg_mf_decode.v", "fg_exact.v", "fg_merge_in.v", "fg_merge.v")
@@ -132,7 +133,7 @@ def _library_files(p: Plan) -> list[str]:
         if isinstance(stage, MergeStage):
             files += MERGE_FILES
         elif isinstance(stage, DenseStage):
-            files += (*DENSE_FILES, *ENGINE_FILES[stage.engine])
+            files += (*DENSE_FILES, *(PACKED_CHAIN_FILES if stage.pack_shift else ENGINE_FILES[stage.engine]))
             if stage.engine == "multiplier_free" and stage.src.codes:
                 files.append("fg_mf_decode.v")  # minifloat inputs, made exact before the lanes
         else:
@@ -282,6 +283,7 @@ def _stage_doc(stage: Stage) -> dict[str, Any]:
     doc["dsp"] = stage.dsp  # slices of the design's dsp_kind
     if isinstance(stage, DenseStage):
         doc |= {"engine": stage.engine, "pe": stage.pe, "simd": stage.simd, "accumulator": str(stage.acc)}
+        doc["pack_shift"] = stage.pack_shift  # 0: one MAC per slice, else two PE rows per cascade
     if isinstance(stage, MergeStage):
         doc["inputs"] = [stage.input_params(k) for k in range(len(stage.srcs))]
     doc["params"] = stage.params()
