@@ -144,7 +144,7 @@ def build(
             f"output directory {target} exists and is not an fpga_gen project; "
             "choose an empty or new directory (nothing was written)"
         )
-    config = fold or FoldConfig(max_dsp=board.dsp)
+    config = fold or FoldConfig(max_dsp=board.dsp, dsp_kind=board.dsp_kind)
     scheduled = lower(graph, config)
     if not allow_overfit:
         if fold is None and not resources.fit(scheduled, board).fits:

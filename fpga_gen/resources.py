@@ -2,7 +2,8 @@
 
 The estimate walks the RTL plan (``backends/rtl/plan.py``), the same stages the Verilog
 writer instantiates, and costs each module of rtl/ from its parameters. DSP slices are
-exact: one per lane of the ``dsp_chain`` and ``minifloat`` engines, none elsewhere (the
+exact: one per lane of the ``dsp_chain`` and ``minifloat`` engines (one per two lanes of a
+dsp_chain packing two PE rows per DSP48E2, ``fpga_gen.dsp``), none elsewhere (the
 window generator's address arithmetic and fg_chan's per-channel products carry
 ``(* use_dsp = "no" *)`` and stay in fabric), which is the count ``passes.fold.dsp_count``
 budgets and the count Yosys reports (``backends/rtl/yosys.py``). LUT and FF counts are
@@ -223,6 +224,8 @@ def _dense(stage: DenseStage) -> Resources:
         for j in range(1, simd):
             r += _delay(in_w, j)
             per_pe += _delay(stage.weight_bits, j)
+        if stage.pack_shift:  # fg_dsp_pair: the high field's +1 correction, one adder per pair
+            r += Resources(lut=pe // 2 * stage.psum_bits)
     elif stage.engine == "minifloat":
         assert stage.weight is not None
         r += _decode(stage.x.fmt, simd)
@@ -381,12 +384,12 @@ def check_fit(graph: Graph, board: Board | str, config: FoldConfig | None = None
     """Raise ResourceError when the scheduled ``graph`` does not fit ``board``: the numbers, and the
     fix -- the fold config that fits (with the pe/simd it gives each layer), or when no folding fits,
     the shipped boards the slowest folding fits. ``config``: the fold config the graph was
-    scheduled with (its max_simd is kept in the proposed fix; default FoldConfig(max_dsp=board.dsp))."""
+    scheduled with (its max_simd and dsp_kind are kept in the proposed fix; default: the board's DSPs and kind)."""
     target = board if isinstance(board, Board) else boards.load(board)
     result = fit(graph, target)
     if result.fits:
         return result
-    base = config or FoldConfig(max_dsp=target.dsp)
+    base = config or FoldConfig(max_dsp=target.dsp, dsp_kind=target.dsp_kind)
     head = f"graph {graph.name} does not fit {target.name}: {result.describe()}"
     fix = fitting_fold(graph, target, base)
     if fix is not None:

@@ -322,7 +322,8 @@ module fg_dense #(
                     wire [47:0] p48;
                     /* verilator lint_on UNUSEDSIGNAL */
                     fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
-                        u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew[p*SIMD*W_W +: SIMD*W_W]), .p(p48));
+                        u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew[p*SIMD*W_W +: SIMD*W_W]), .d({SIMD*27{1'b0}}),
+                                 .p(p48));
                     assign chain_psum[p*PSUM_W +: PSUM_W] = p48[PSUM_W-1:0];
                 end
             end else begin : g_packed

@@ -40,7 +40,7 @@ module fg_mf_mac #(
     wire [47:0] pm48;
     /* verilator lint_on UNUSEDSIGNAL */
     fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(1), .A_W(A_V_W), .A_SIGNED(1), .B_W(B_V_W))
-        u_mult (.clk(clk), .en(en), .a(a_v), .b(b_v), .p(pm48));
+        u_mult (.clk(clk), .en(en), .a(a_v), .b(b_v), .d(27'd0), .p(pm48));
 
     wire [S_W-1:0] a_ex, b_ex;
     fg_extend #(.IN_W(A_E_W), .OUT_W(S_W), .SIGNED(0)) u_ae (.x(a_e), .y(a_ex));

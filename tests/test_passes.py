@@ -74,7 +74,8 @@ def test_ternary_layers_cost_no_dsp_and_respect_the_lane_budget() -> None:
     b.dense(np.random.default_rng(1).uniform(-1, 1, (16, 4)), "fixed<6,1>")
     graph = fold(b.build(), FoldConfig(max_dsp=4, max_lanes=40))
     tern, fixed = (l for l in graph.layers if isinstance(l, Dense))
-    assert dsp_count(tern, tern.fold) == 0 and dsp_count(fixed, fixed.fold) <= 4  # type: ignore[arg-type]
+    x_fmt = graph.input_spec(fixed).format
+    assert dsp_count(tern, tern.fold, x_fmt) == 0 and dsp_count(fixed, fixed.fold, x_fmt) <= 4  # type: ignore[arg-type]
     assert tern.fold.pe * tern.fold.simd + fixed.fold.pe * fixed.fold.simd <= 40  # type: ignore[union-attr]
 
 

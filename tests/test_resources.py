@@ -51,15 +51,21 @@ def _random_graph(seed: int, kind: str, formats: str, max_dsp: int) -> Graph:
     kind=st.sampled_from(["mlp", "cnn2d", "cnn1d"]),
     formats=st.sampled_from(sorted(FORMATS)),
     max_dsp=st.integers(4, 200),
+    dsp_kind=st.sampled_from(["DSP48E1", "DSP48E2"]),
 )
-def test_estimate_dsp_is_the_plans_and_the_fold_budgets(seed: int, kind: str, formats: str, max_dsp: int) -> None:
+def test_estimate_dsp_is_the_plans_and_the_fold_budgets(
+    seed: int, kind: str, formats: str, max_dsp: int, dsp_kind: str
+) -> None:
+    """On DSP48E2 the fixed-point layers with an even pe and narrow enough formats are packed
+    (two PE rows per slice): the estimate, the plan and the fold budget count them alike."""
     graph = _random_graph(seed, kind, formats, max_dsp)
-    est = estimate(graph)
+    est = estimate(graph, dsp_kind)
     assert list(est) == [l.name for l in graph.layers[1:-1]]  # every layer but Input / Output, in order
-    stages = plan(graph).stages
+    stages = plan(graph, dsp_kind).stages
     for layer in graph.layers[1:-1]:
         planned = sum(s.dsp for s in stages if s.layer.name == layer.name)
-        budgeted = dsp_count(layer, layer.fold) if isinstance(layer, MatMul) and layer.fold else 0
+        x_fmt = graph.input_spec(layer).format
+        budgeted = dsp_count(layer, layer.fold, x_fmt, dsp_kind) if isinstance(layer, MatMul) and layer.fold else 0
         assert est[layer.name].dsp == planned == budgeted, layer.name
         assert est[layer.name].uram == 0
         if isinstance(layer, Reshape):

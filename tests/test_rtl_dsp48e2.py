@@ -222,7 +222,7 @@ endmodule
 # (multiplier A bits, OPMODE of P = A*B, an attribute outside the subset)
 MODELS = {
     "DSP48E1": (25, "7'b000_01_01", '.USE_DPORT("TRUE"), '),
-    "DSP48E2": (27, "9'b00_000_01_01", '.AMULTSEL("AD"), '),
+    "DSP48E2": (27, "9'b00_000_01_01", '.PREADDINSEL("B"), '),  # the pre-adder on the B path
 }
 
 

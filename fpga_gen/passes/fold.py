@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from fpga_gen.errors import ResourceError
-from fpga_gen.formats import Binary, Ternary
+from fpga_gen.boards import DSP_OPERAND_BITS
+from fpga_gen.dsp import pack_shift
+from fpga_gen.errors import BoardError, ResourceError
+from fpga_gen.formats import Binary, Format, Ternary
 from fpga_gen.ir import Fold, Graph, Layer, MatMul
 
 
@@ -23,18 +25,27 @@ class FoldConfig:
 
     ``max_lanes``: PE x SIMD lanes over all layers. Multiplier-free (ternary/binary)
     layers cost no DSP, so this bounds their adder trees and every layer's input fabric.
+
+    ``dsp_kind``: the board's DSP primitive. On DSP48E2 a fixed-point layer whose formats
+    allow it runs two PE rows per slice (``fpga_gen.dsp.pack_shift``), so it is budgeted
+    at half the slices; on DSP48E1 every lane is a slice.
     """
 
     max_dsp: int
     target_cycles: int | None = None
     max_simd: int = 16
     max_lanes: int = 512
+    dsp_kind: str = "DSP48E1"
 
     def __post_init__(self) -> None:
         if min(self.max_dsp, self.max_simd, self.max_lanes, self.target_cycles or 1) < 1:
             raise ResourceError(
                 f"fold config max_dsp={self.max_dsp} target_cycles={self.target_cycles} "
                 f"max_simd={self.max_simd} max_lanes={self.max_lanes}: all must be >= 1"
+            )
+        if self.dsp_kind not in DSP_OPERAND_BITS:
+            raise BoardError(
+                f"fold config dsp_kind {self.dsp_kind!r} is no DSP primitive: use one of {sorted(DSP_OPERAND_BITS)}"
             )
 
 
@@ -52,15 +63,24 @@ def engine_cycles(layer: MatMul, f: Fold) -> int:
     return layer.positions * (layer.n_in // f.simd) * (layer.n_out // f.pe)
 
 
-def dsp_count(layer: MatMul, fold: Fold) -> int:
-    """DSP slices of a folded layer: one per lane, none when the weights need no multiplier."""
-    return 0 if isinstance(layer.weight.format, Ternary | Binary) else fold.pe * fold.simd
+def dsp_count(layer: MatMul, fold: Fold, x_fmt: Format, dsp_kind: str = "DSP48E1") -> int:
+    """DSP slices of a folded layer reading inputs of ``x_fmt`` on ``dsp_kind`` slices: one per
+    lane, one per two lanes when two PE rows share the slices, none when the weights need no
+    multiplier (the RTL plan's ``DenseStage.dsp``)."""
+    if isinstance(layer.weight.format, Ternary | Binary):
+        return 0
+    packed = pack_shift(dsp_kind, x_fmt, layer.weight.format, fold.pe, fold.simd) is not None
+    return (fold.pe // 2 if packed else fold.pe) * fold.simd
 
 
-def _cheapest(layer: MatMul, target: int, max_simd: int) -> Fold | None:
+def _cheapest(layer: MatMul, x_fmt: Format, target: int, config: FoldConfig) -> Fold | None:
     """Fewest DSPs, then lanes, meeting ``target`` cycles; ties go to the faster fold, then longer chains."""
-    ok = [f for f in fold_candidates(layer, max_simd) if engine_cycles(layer, f) <= target]
-    return min(ok, key=lambda f: (dsp_count(layer, f), f.pe * f.simd, engine_cycles(layer, f), f.pe), default=None)
+    ok = [f for f in fold_candidates(layer, config.max_simd) if engine_cycles(layer, f) <= target]
+
+    def cost(f: Fold) -> tuple[int, int, int, int]:
+        return dsp_count(layer, f, x_fmt, config.dsp_kind), f.pe * f.simd, engine_cycles(layer, f), f.pe
+
+    return min(ok, key=cost, default=None)
 
 
 def fold(graph: Graph, config: FoldConfig) -> Graph:
@@ -71,12 +91,13 @@ def fold(graph: Graph, config: FoldConfig) -> Graph:
         targets = [config.target_cycles]
     else:
         targets = sorted({engine_cycles(l, f) for l in matmuls for f in fold_candidates(l, config.max_simd)})
+    x_fmts = {l.name: graph.input_spec(l).format for l in matmuls}
     for target in targets:
-        choice = {l.name: _cheapest(l, target, config.max_simd) for l in matmuls}
+        choice = {l.name: _cheapest(l, x_fmts[l.name], target, config) for l in matmuls}
         folds = {name: f for name, f in choice.items() if f is not None}
         if (
             len(folds) == len(matmuls)
-            and sum(dsp_count(l, folds[l.name]) for l in matmuls) <= config.max_dsp
+            and sum(dsp_count(l, folds[l.name], x_fmts[l.name], config.dsp_kind) for l in matmuls) <= config.max_dsp
             and sum(f.pe * f.simd for f in folds.values()) <= config.max_lanes
         ):
             return graph.with_layers(tuple(_with_fold(l, folds) for l in graph.layers))

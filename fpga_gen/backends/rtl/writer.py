@@ -43,7 +43,7 @@ ENGINE_FILES = {
     "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
     "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
 }
-PACKED_CHAIN_FILES = ("fg_skew.v", "fg_dsp_pair.v")  # dsp_chain with two PE rows per cascade
+PACKED_CHAIN_FILES = ("fg_skew.v", "fg_dsp_chain.v", "fg_dsp_pair.v")  # dsp_chain with two PE rows per cascade
 WINDOW_FILES = ("fg_window.v",)
 FORK_FILES = ("fg_fork.v",)
 MERGE_FILES = ("fg_mf_decode.v", "fg_exact.v", "fg_merge_in.v", "fg_merge.v")
