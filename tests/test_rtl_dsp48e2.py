@@ -229,9 +229,14 @@ MODELS = {
 def _run_model(kind: str, attrs: str, workdir: Path) -> str:
     """Build MODEL_HARNESS on ``kind``'s model with Verilator --binary and run it: its output."""
     a_bits, opmode, _ = MODELS[kind]
-    workdir.mkdir()
     a = (1 << 30) - (1 << (a_bits - 1))  # -2**(a_bits-1), sign-extended to the 30-bit port
-    (workdir / "h.v").write_text(MODEL_HARNESS.format(kind=kind, attrs=attrs, a=a, opmode=opmode))
+    return _run_harness(kind, MODEL_HARNESS.format(kind=kind, attrs=attrs, a=a, opmode=opmode), workdir)
+
+
+def _run_harness(kind: str, harness: str, workdir: Path) -> str:
+    """Build the module ``h`` of ``harness`` on ``kind``'s model with Verilator --binary and run it: its output."""
+    workdir.mkdir()
+    (workdir / "h.v").write_text(harness)
     sources = [str(package_dir("rtl") / f) for f in DSP_SIM_FILES[kind]]
     # --binary simulates the delays of the harness's initial block (Verilator --timing: C++20 coroutines).
     args = [
@@ -264,3 +269,47 @@ def test_models_stop_outside_their_subset(kind: str, tmp_path: Path) -> None:
     out = _run_model(kind, bad_attr, tmp_path / "static")
     assert f"{kind} model h.u_dsp.u_model: configuration outside the modelled subset" in out
     assert "P " not in out
+
+
+# The pre-adder (AMULTSEL = "AD", the fg_dsp_pair slices): AD = D +/- A[26:0] wrapped to 27 bits
+# (INMODE[3] subtracts; the unisim DSP_PREADD), times B. D = -2**26, A = 2**26 - 1 with bit 29 set
+# (not an AD bit), B = -2**17: D + A = -1; D - A = -2**27 + 1 wraps to 1. DREG = ADREG = 1.
+PREADD_HARNESS = """module h;
+    reg clk = 1'b0;
+    reg [4:0] inmode = 5'b00100;
+    wire [47:0] p;
+    /* verilator lint_off PINMISSING */
+    DSP48E2 #(.AMULTSEL("AD"), .PREADDINSEL("A"), .AREG(1), .BREG(1), .ACASCREG(1), .BCASCREG(1), .MREG(1), .PREG(1),
+              .CREG(0), .DREG(1), .ADREG(1), .OPMODEREG(0), .ALUMODEREG(0), .INMODEREG(0), .CARRYINREG(0),
+              .CARRYINSELREG(0))
+        u_dsp (.CLK(clk), .A(30'h23ffffff), .B(18'h20000), .D(27'h4000000), .OPMODE(9'b00_000_01_01),
+               .ALUMODE(4'b0000), .INMODE(inmode), .CEA2(1'b1), .CEB2(1'b1), .CED(1'b1), .CEAD(1'b1), .CEM(1'b1),
+               .CEP(1'b1), .P(p));
+    integer t;
+    initial begin
+        for (t = 0; t < 10; t = t + 1) begin
+            #5 clk = 1'b1;
+            #5 clk = 1'b0;
+            if (t == 4) begin
+                $display("P %0d", $signed(p));
+                inmode = 5'b01100;
+            end
+            if (t == 9) $display("P %0d", $signed(p));
+        end
+        $finish;
+    end
+endmodule
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("dsp_model_preadd")
+def test_dsp48e2_model_pre_adder_wraps_to_27_bits(tmp_path: Path) -> None:
+    d, a, b = -(2**26), 2**26 - 1, -(2**17)
+
+    def ad(v: int) -> int:  # the 27-bit pre-adder result
+        return (v + 2**26) % 2**27 - 2**26
+
+    out = _run_harness(KIND, PREADD_HARNESS, tmp_path / "preadd")
+    printed = [line for line in out.splitlines() if line.startswith("P ")]
+    assert printed == [f"P {ad(d + a) * b}", f"P {ad(d - a) * b}"] == ["P 131072", "P -131072"]
