@@ -302,11 +302,12 @@ module fg_dense #(
     reg done;           // the accumulators hold finished sums
     reg done_last;      // ... of the last neuron fold of a vector
     wire [PE*OUT_W-1:0] y;
-    /* verilator lint_off UNUSEDSIGNAL */  // read by engine 0's skews only
-    wire [PE*SIMD*W_W-1:0] w_words;  // each PE's weight ROM word
-    /* verilator lint_on UNUSEDSIGNAL */
-    // Engine 0: each PE's SIMD-wide partial dot product, from its own chain or a shared pair.
+    // Engine 0 only: each PE's weight ROM word into the skews, and each PE's SIMD-wide
+    // partial dot product, from its own chain or a shared pair.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [PE*SIMD*W_W-1:0] w_words;
     wire [PE*PSUM_W-1:0] chain_psum;
+    /* verilator lint_on UNUSEDSIGNAL */
     genvar p;
     generate
         if (ENGINE == 0) begin : g_chains

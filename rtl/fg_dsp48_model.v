@@ -174,7 +174,9 @@ module fg_dsp48_model #(
             if (CEAD) ad_r <= ad_d;
         end
     end
+    /* verilator lint_off UNUSEDSIGNAL */  // a DSP48E1 (MULT_A_W = 25) has no pre-adder here
     wire [26:0] ad_q = (ADREG == 1) ? ad_r : ad_d;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [MULT_A_W-1:0] a_mult = $signed((PREADD != 0) ? ad_q[MULT_A_W-1:0] : a_gated);
     wire signed [17:0] b_mult = $signed(inmode[4] ? b_q1 : b_q2);
     wire signed [M_W-1:0] m_d = a_mult * b_mult;

@@ -36,7 +36,14 @@ module fg_dsp_chain #(
     wire [48*LANES-1:0] p_all;
     /* verilator lint_on UNUSEDSIGNAL */
     assign cascade[47:0] = 48'd0;
+    // Lint: the string attribute is compared with literals of other lengths; each primitive's
+    // branch reads only one of the two.
+    /* verilator lint_off WIDTHEXPAND */
+    /* verilator lint_off UNUSEDPARAM */
     localparam integer PREADD = (AMULTSEL == "AD") ? 1 : 0;
+    localparam integer NO_PREADD = (AMULTSEL == "A") ? 1 : 0;
+    /* verilator lint_on UNUSEDPARAM */
+    /* verilator lint_on WIDTHEXPAND */
     genvar j;
     generate
         for (j = 0; j < LANES; j = j + 1) begin : g_slice
@@ -70,7 +77,7 @@ module fg_dsp_chain #(
                     .PCOUT(pcout), .P(p_j), .ACOUT(), .BCOUT(), .CARRYCASCOUT(), .CARRYOUT(), .MULTSIGNOUT(),
                     .OVERFLOW(), .UNDERFLOW(), .PATTERNDETECT(), .PATTERNBDETECT(), .XOROUT()
                 );
-            end else if (DSP_KIND == "DSP48E1" && AMULTSEL == "A") begin : g_e1
+            end else if (DSP_KIND == "DSP48E1" && NO_PREADD == 1) begin : g_e1
                 DSP48E1 #(
                     .A_INPUT("DIRECT"), .B_INPUT("DIRECT"), .USE_DPORT("FALSE"), .USE_MULT("MULTIPLY"),
                     .USE_SIMD("ONE48"), .USE_PATTERN_DETECT("NO_PATDET"),
