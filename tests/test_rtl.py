@@ -272,3 +272,16 @@ def test_cosim_rejects_inputs_that_do_not_fit(designs: dict[str, Any]) -> None:
         run_cosim(rtl, np.where(x == x[0, 0], 128, x))
     with pytest.raises(FpgaGenError, match=r"backpressure=1\.0"):
         run_cosim(rtl, x, backpressure=1.0)
+
+
+def test_cached_builds_belong_to_the_environment_that_made_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Verilator binary links cocotb's VPI library from its venv by absolute path: a build
+    # made by another (since deleted) environment must not be reused.
+    source = tmp_path / "m.v"
+    source.write_text("module m; endmodule\n")
+    here = verilator.design_hash([source], "m")
+    assert verilator.design_hash([source], "m") == here
+    monkeypatch.setattr(verilator, "_package_dir", lambda name: tmp_path / "other-venv" / name)
+    assert verilator.design_hash([source], "m") != here

