@@ -104,7 +104,7 @@ class Project:
             if measured is not None:
                 entry["yosys"] = measured[layer.name].as_dict() if layer.name in measured else None
             layers.append(entry)
-        fit = resources.fit(self.graph, self.board)
+        fit = resources.fit_of(estimate, self.board)
         totals = fit.report()
         if counts is not None:
             totals["yosys"] = counts.total.summary()

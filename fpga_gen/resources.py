@@ -35,6 +35,7 @@ Rules (LUT6 as in UG474; "bits" are a datapath's width):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -102,10 +103,14 @@ def estimate(graph: Graph, dsp_kind: str = "DSP48E1") -> dict[str, Resources]:
     """Resources per layer of a scheduled graph (after ``fpga_gen.passes.lower``), keyed by layer
     name in graph order: every layer but Input and Output (a Reshape is zero: no hardware), and
     the Input too when a fork copies it to several readers (the fork's FIFOs are its cost)."""
-    stages = plan(graph, dsp_kind).stages
+    return _per_layer(graph, dsp_kind, stage_resources)
+
+
+def _per_layer(graph: Graph, dsp_kind: str, cost: Callable[[Stage], Resources]) -> dict[str, Resources]:
+    """``cost`` of each RTL stage gathered per layer, keyed as ``estimate`` documents."""
     out = {l.name: Resources() for l in graph.layers if not isinstance(l, Input | Output)}
-    for stage in stages:
-        out[stage.layer.name] = out.get(stage.layer.name, Resources()) + stage_resources(stage)
+    for stage in plan(graph, dsp_kind).stages:
+        out[stage.layer.name] = out.get(stage.layer.name, Resources()) + cost(stage)
     order = {l.name: i for i, l in enumerate(graph.layers)}
     return dict(sorted(out.items(), key=lambda item: order[item[0]]))
 
@@ -117,11 +122,12 @@ def total(per_layer: dict[str, Resources]) -> Resources:
 def yosys_per_layer(graph: Graph, counts: YosysCounts, dsp_kind: str = "DSP48E1") -> dict[str, Resources]:
     """``synth_counts``' per-stage cells gathered per layer, keyed as ``estimate`` keys them; LUTs
     count logic, distributed RAM and shift registers alike, as the estimate does."""
-    out = dict.fromkeys(estimate(graph, dsp_kind), Resources())
-    for stage in plan(graph, dsp_kind).stages:
+
+    def cells(stage: Stage) -> Resources:
         c = counts.stages[stage.name]
-        out[stage.layer.name] += Resources(c.dsp, c.lut + c.lutram + c.srl, c.ff, c.bram36, c.uram)
-    return out
+        return Resources(c.dsp, c.lut + c.lutram + c.srl, c.ff, c.bram36, c.uram)
+
+    return _per_layer(graph, dsp_kind, cells)
 
 
 def stage_resources(stage: Stage) -> Resources:
@@ -376,8 +382,12 @@ def _amount(value: float) -> str:
 def fit(graph: Graph, board: Board | str) -> Fit:
     """The estimate's totals of a scheduled graph against ``board`` (a Board or a board name / YAML)."""
     target = board if isinstance(board, Board) else boards.load(board)
-    need = total(estimate(graph, target.dsp_kind))
-    return Fit(target.name, target.dsp_kind, need, board_resources(target))
+    return fit_of(estimate(graph, target.dsp_kind), target)
+
+
+def fit_of(per_layer: dict[str, Resources], board: Board) -> Fit:
+    """The totals of an ``estimate`` already made (for ``board``'s DSP kind) against ``board``."""
+    return Fit(board.name, board.dsp_kind, total(per_layer), board_resources(board))
 
 
 def check_fit(graph: Graph, board: Board | str, config: FoldConfig | None = None) -> Fit:
