@@ -11,8 +11,6 @@ nbytes=0)`` refuses more than ``buffer_max_size`` bytes and ``wait()`` completes
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import subprocess
 import tempfile
@@ -22,9 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-
-from fpga_gen.backends.hls import csim
-from fpga_gen.toolpaths import ap_types_include
+from cxx_harness import compile_harness
 
 HARNESS = Path(__file__).parent / "axis_device.cpp"
 
@@ -35,24 +31,11 @@ class AxisDevice:
     def __init__(self, project: Path) -> None:
         hls = Path(project) / "hls"
         self.spec = json.loads((Path(project) / "driver" / "fpga_gen_overlay.json").read_text())
-        include = ap_types_include()
-        key = hashlib.sha256((csim.source_digest(hls, include) + HARNESS.read_text()).encode()).hexdigest()
-        self.binary = csim.cache_root() / "axis_device" / key / "axis_device"
         top = self.spec["top"]
-        self.binary.parent.mkdir(parents=True, exist_ok=True)
-        # Locked: test workers that need the same device wait for one compile instead of repeating it.
-        with open(self.binary.parent / "lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not self.binary.is_file():
-                command = [csim.CXX, *csim.CXXFLAGS, "-I", str(include), "-I", str(hls / "firmware")]
-                command += [
-                    f"-DFG_TOP={top}",
-                    "-include",
-                    f"{top}.h",
-                    str(HARNESS),
-                    str(hls / "firmware" / f"{top}.cpp"),
-                ]
-                csim.compile_binary(command, self.binary)
+        firmware = hls / "firmware"
+        self.binary = compile_harness(
+            hls, "axis_device", [HARNESS, firmware / f"{top}.cpp"], firmware / f"{top}.h", {"FG_TOP": top}
+        )
 
     def __call__(self, data: bytes) -> bytes:
         args = []

@@ -3,12 +3,10 @@ kernel plus the XRT host moving real bytes (g++-compiled kernel behind a fake py
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,17 +17,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cxx_harness import compile_harness
 from fake_pyxrt import FakeCard
 from graphs import random_cnn, random_inputs, random_mlp
 
 import fpga_gen
 from fpga_gen import boards
-from fpga_gen.backends.hls import csim
 from fpga_gen.backends.hls.writer import MANIFEST
 from fpga_gen.errors import BoardError, GraphError
 from fpga_gen.flows.alveo import HOST_CONFIG, KERNEL_SUFFIX, PORT_IN, PORT_OUT, write_alveo
 from fpga_gen.ir import Graph
-from fpga_gen.toolpaths import ap_types_include
 
 HARNESS = Path(__file__).resolve().parent / "alveo_kernel_harness.cpp"
 TESTS = HARNESS.parent
@@ -53,20 +50,9 @@ def _kernel(root: Path) -> tuple[str, str]:
 def _harness(root: Path) -> Path:
     """The kernel + HLS firmware + tests/alveo_kernel_harness.cpp, compiled with csim's flags and cache."""
     top, kernel = _kernel(root)
-    include = ap_types_include()
-    vitis, firmware = root / "vitis", root / "hls" / "firmware"
-    compiler = shutil.which(csim.CXX)
-    assert compiler is not None, f"{csim.CXX} is needed to compile the kernel"
-    cmd = [compiler, *csim.CXXFLAGS, "-I", str(include), "-I", str(firmware)]
-    cmd += ["-include", str(vitis / f"{kernel}.h"), f"-DFG_KERNEL={kernel}"]
-    cmd += [str(vitis / f"{kernel}.cpp"), str(firmware / f"{top}.cpp"), str(HARNESS)]
-    digest = hashlib.sha256(csim.source_digest(root / "hls", include).encode() + kernel.encode())
-    for path in (vitis / f"{kernel}.cpp", vitis / f"{kernel}.h", HARNESS):
-        digest.update(b"\0" + path.read_bytes())
-    binary = csim.cache_root() / "alveo_harness" / digest.hexdigest() / "harness"
-    if not binary.is_file():
-        csim.compile_binary(cmd, binary)
-    return binary
+    vitis = root / "vitis"
+    sources = [vitis / f"{kernel}.cpp", root / "hls" / "firmware" / f"{top}.cpp", HARNESS]
+    return compile_harness(root / "hls", "alveo_harness", sources, vitis / f"{kernel}.h", {"FG_KERNEL": kernel})
 
 
 def _designs() -> dict[str, Graph]:
@@ -268,6 +254,7 @@ def test_host_refuses_wrong_shapes_and_a_missing_xclbin(built: Built, fake_pyxrt
 SHIM = """import atexit, sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
+from cxx_harness import compile_harness
 from fake_pyxrt import FakeCard
 # Which fpga_gen run.py imported: the copy in host/, not the installed package.
 atexit.register(lambda: Path({log!r}).write_text(sys.modules["fpga_gen"].__file__))
