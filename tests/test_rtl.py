@@ -285,3 +285,16 @@ def test_cached_builds_belong_to_the_environment_that_made_them(
     assert verilator.design_hash([source], "m") == here
     monkeypatch.setattr(verilator, "_package_dir", lambda name: tmp_path / "other-venv" / name)
     assert verilator.design_hash([source], "m") != here
+
+
+def test_cached_build_keeps_only_the_simulator(designs: dict[str, Any], results: dict[str, CosimResult]) -> None:
+    # Verilator's objects and precompiled headers are ~150 MB a design; a test suite's worth
+    # of them filled CI's disk. The simulator alone (~1 MB) is what cocotb runs.
+    _, rtl, _ = designs["a"]
+    manifest = json.loads((rtl / "manifest.json").read_text())
+    top = manifest["top"]
+    entry = verilator.cache_dir() / verilator.design_hash(
+        [rtl / f for f in manifest["sources"] + manifest["sim_sources"]], top
+    )
+    assert sorted(p.name for p in entry.iterdir()) == sorted([top, "build.log", "src"])
+    assert sum(p.stat().st_size for p in entry.rglob("*")) < 20 * 2**20
