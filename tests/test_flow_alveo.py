@@ -23,10 +23,11 @@ from graphs import random_cnn, random_inputs, random_mlp
 
 import fpga_gen
 from fpga_gen import boards
-from fpga_gen.backends.hls.writer import MANIFEST
+from fpga_gen.backends.hls.writer import MANIFEST, SUBFUNCTION_MACRO
 from fpga_gen.errors import BoardError, GraphError
 from fpga_gen.flows.alveo import HOST_CONFIG, KERNEL_SUFFIX, PORT_IN, PORT_OUT, write_alveo
 from fpga_gen.ir import Graph
+from fpga_gen.toolpaths import ap_types_include
 
 HARNESS = Path(__file__).resolve().parent / "alveo_kernel_harness.cpp"
 TESTS = HARNESS.parent
@@ -52,7 +53,9 @@ def _harness(root: Path) -> Path:
     top, kernel = _kernel(root)
     vitis = root / "vitis"
     sources = [vitis / f"{kernel}.cpp", root / "hls" / "firmware" / f"{top}.cpp", HARNESS]
-    return compile_harness(root / "hls", "alveo_harness", sources, vitis / f"{kernel}.h", {"FG_KERNEL": kernel})
+    return compile_harness(
+        root / "hls", "alveo_harness", sources, vitis / f"{kernel}.h", {"FG_KERNEL": kernel, SUBFUNCTION_MACRO: "1"}
+    )
 
 
 def _designs() -> dict[str, Graph]:
@@ -186,6 +189,18 @@ def test_makefile_compiles_then_links_for_the_boards_platform(tmp_path: Path) ->
     assert _option(compile_, "-k") == kernel
     assert _option(compile_, "--hls.clock") == f"300000000:{kernel}"
     assert "-I../hls/firmware" in compile_
+    # The accelerator is a sub-function of the kernel: its INTERFACE pragmas must be compiled out.
+    assert f"-D{SUBFUNCTION_MACRO}" in compile_
+    firmware = root / "hls" / "firmware" / f"{top}.cpp"
+    for defines, interfaces in (([], 3), ([f"-D{SUBFUNCTION_MACRO}"], 0)):
+        text = subprocess.run(
+            ["g++", "-E", "-P", *defines, "-I", str(firmware.parent), "-I", str(ap_types_include()), str(firmware)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert len(re.findall(r"#pragma HLS INTERFACE", text)) == interfaces
+        assert "#pragma HLS DATAFLOW" in text
     sources = compile_[-2:]
     assert sources == [f"{kernel}.cpp", f"../hls/firmware/{top}.cpp"]
     assert all((vitis / s).is_file() for s in sources)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fpga_gen.backends.hls.csim import read_manifest as hls_manifest
+from fpga_gen.backends.hls.writer import SUBFUNCTION_MACRO
 from fpga_gen.boards import Board
 from fpga_gen.errors import BoardError
 from fpga_gen.flows.runtime import vendor_runtime
@@ -91,6 +92,7 @@ def write_alveo(root: Path, board: Board) -> None:
         "bank_in": bank_in,
         "bank_out": bank_out,
         "clock_mhz": number(board.clock_mhz),
+        "subfunction_macro": SUBFUNCTION_MACRO,
     }
     files = {
         f"vitis/{kernel}.cpp": "kernel.cpp.j2",

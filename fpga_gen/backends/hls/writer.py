@@ -75,6 +75,10 @@ from fpga_gen.toolpaths import package_dir
 MANIFEST = "fpga_gen_hls.json"
 MANIFEST_SCHEMA = 2  # 2: streams and tb_data carry codes, not mantissas
 DEFAULT_TOP = "fpga_gen_top"
+# Defined when the accelerator is compiled as a sub-function of another HLS top (the Alveo
+# kernel): Vitis HLS supports INTERFACE pragmas on the top function only (UG1399), so the
+# accelerator's own port pragmas are left out.
+SUBFUNCTION_MACRO = "FG_TOP_IS_SUBFUNCTION"
 STIMULUS_SAMPLES = 16
 _GENERATED_DIRS = ("firmware", "tb", "tb_data")
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
@@ -143,6 +147,7 @@ def write_hls(graph: Graph, *, part: str, clock_mhz: float, out: Path) -> Path:
     context, constants = _plan(graph)
     context["part"] = part
     context["period_ns"] = _period(clock_mhz)
+    context["subfunction_macro"] = SUBFUNCTION_MACRO
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(package_dir("templates") / "hls"),
         undefined=jinja2.StrictUndefined,
