@@ -102,6 +102,28 @@ Beats:
     }
 }
 
+// The same for `samples` samples in one call: processes of a dataflow region that runs a
+// whole batch (the Alveo kernel's), so that successive samples overlap across processes.
+template <class CONFIG_T>
+void axis_to_stream_n(hls::stream<typename axis_beat<CONFIG_T>::type> &in,
+                      hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &out, hls::stream<bool> &last,
+                      unsigned samples) {
+Samples:
+    for (unsigned s = 0; s < samples; s++) {
+        axis_to_stream<CONFIG_T>(in, out, last);
+    }
+}
+
+template <class CONFIG_T>
+void stream_to_axis_n(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &in,
+                      hls::stream<typename axis_beat<CONFIG_T>::type> &out, hls::stream<bool> &last,
+                      unsigned samples) {
+Samples:
+    for (unsigned s = 0; s < samples; s++) {
+        stream_to_axis<CONFIG_T>(in, out, last);
+    }
+}
+
 }  // namespace fg
 
 #endif

@@ -201,6 +201,20 @@ def test_makefile_compiles_then_links_for_the_boards_platform(tmp_path: Path) ->
         ).stdout
         assert len(re.findall(r"#pragma HLS INTERFACE", text)) == interfaces
         assert "#pragma HLS DATAFLOW" in text
+    alone = subprocess.run(
+        [
+            "g++",
+            "-fsyntax-only",
+            "-I",
+            str(firmware.parent),
+            "-I",
+            str(ap_types_include()),
+            str(vitis / f"{kernel}.cpp"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert alone.returncode != 0 and f"compile with -D{SUBFUNCTION_MACRO}" in alone.stderr
     sources = compile_[-2:]
     assert sources == [f"{kernel}.cpp", f"../hls/firmware/{top}.cpp"]
     assert all((vitis / s).is_file() for s in sources)

@@ -356,7 +356,7 @@ class _Planner:
                 "constants": list(constants),
             }
         )
-        self.owners += [(f"config_{name}", owner), (f"{name}_run", owner)]
+        self.owners += [(f"config_{name}", owner), (f"{name}_run", owner), (f"{name}_batch", owner)]
 
     def produce(self, name: str, edge: _Edge) -> None:
         """Hand ``name``'s output stream to its readers, through a fork when there are several."""
