@@ -146,13 +146,14 @@ def build(
         )
     config = fold or FoldConfig(max_dsp=board.dsp, dsp_kind=board.dsp_kind)
     scheduled = lower(graph, config)
-    if not allow_overfit:
-        if fold is None and not resources.fit(scheduled, board).fits:
-            # The default fold budgets DSPs only; LUT-hungry engines (minifloat alignment,
-            # wide Kulisch accumulators) may need fewer lanes to fit the fabric.
-            found = resources.fitting_fold(scheduled, board, config)
-            scheduled = found[1] if found is not None else scheduled
-        resources.check_fit(scheduled, board, config)
+    if not allow_overfit and not resources.fit(scheduled, board).fits:
+        # The default fold budgets DSPs only; LUT-hungry engines (minifloat alignment,
+        # wide Kulisch accumulators) may need fewer lanes to fit the fabric.
+        found = resources.fitting_fold(scheduled, board, config) if fold is None else None
+        if found is None:
+            resources.check_fit(scheduled, board, config)  # raises, with the numbers and the fix
+        else:
+            scheduled = found[1]
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
