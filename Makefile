@@ -27,7 +27,7 @@ test: setup
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: setup
-	$(VENV)/bin/ruff check fpga_gen tests sim examples
+	$(VENV)/bin/ruff check fpga_gen tests sim examples bench
 	$(VENV)/bin/mypy
 
 clean:
