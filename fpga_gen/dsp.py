@@ -35,10 +35,10 @@ def _signed_width(lo: int, hi: int) -> int:
 
 
 def pack_shift(dsp_kind: str, x_fmt: Format, w_fmt: Format, pe: int, simd: int) -> int | None:
-    """The low field's width s when a layer folded to ``pe`` x ``simd`` runs two PE rows (an even
-    number of them) per cascade of ``dsp_kind`` slices, two weights of ``w_fmt`` sharing each
+    """The low field's width s when a layer folded to ``pe`` x ``simd`` runs two PE rows per
+    cascade of ``dsp_kind`` slices (an odd last row alone), two weights of ``w_fmt`` sharing each
     input of ``x_fmt``; None when it runs one MAC per slice."""
-    if pe % 2 or dsp_kind != PACKING_DSP or not (isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)):
+    if pe < 2 or dsp_kind != PACKING_DSP or not (isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)):
         return None
     x_lo, x_hi, _ = int_range(x_fmt)
     if _signed_width(x_lo, x_hi) > B_PORT_BITS:

@@ -5,9 +5,9 @@
 //   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP slices
 //      (fg_dsp_chain) fed through the systolic skew (fg_skew); the SIMD-wide partial dot
 //      product leaves the last slice. SIMD slices per PE; or, with PACK_SHIFT > 0
-//      (DSP48E2 only, PE even), PE rows 2k (low field) and 2k+1 (high field) share one
-//      cascade (fg_dsp_pair: two 8-bit-class MACs per slice on the pre-adder), SIMD
-//      slices per pair of PEs, with the same pipeline.
+//      (DSP48E2 only), PE rows 2k (low field) and 2k+1 (high field) share one cascade
+//      (fg_dsp_pair: two 8-bit-class MACs per slice on the pre-adder), SIMD slices per
+//      pair of PEs, with the same pipeline; an odd last row has a cascade of its own.
 //   1  minifloat (any operand a minifloat): the inputs are decoded once (fg_mf_decode,
 //      shared by every PE), each PE row is an fg_mf_dot: one DSP slice per lane for the
 //      significand product, a barrel shifter for the exponents, a fabric adder tree.
@@ -308,6 +308,7 @@ module fg_dense #(
     wire [PE*SIMD*W_W-1:0] w_words;
     wire [PE*PSUM_W-1:0] chain_psum;
     /* verilator lint_on UNUSEDSIGNAL */
+    localparam integer PAIRS = PACK_SHIFT == 0 ? 0 : PE / 2;  // cascades shared by two rows
     genvar p;
     generate
         if (ENGINE == 0) begin : g_chains
@@ -316,25 +317,24 @@ module fg_dense #(
                 fg_skew #(.LANES(SIMD), .W(W_W))
                     u_w_skew (.clk(clk), .en(en), .d(w_words[p*SIMD*W_W +: SIMD*W_W]), .q(w_skew[p*SIMD*W_W +: SIMD*W_W]));
             end
-            if (PACK_SHIFT == 0) begin : g_single
-                for (p = 0; p < PE; p = p + 1) begin : g_row
-                    // The chain's 48-bit P holds a PSUM_W-bit value; only those bits are read.
-                    /* verilator lint_off UNUSEDSIGNAL */
-                    wire [47:0] p48;
-                    /* verilator lint_on UNUSEDSIGNAL */
-                    fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
-                        u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew[p*SIMD*W_W +: SIMD*W_W]), .d({SIMD*27{1'b0}}),
-                                 .p(p48));
-                    assign chain_psum[p*PSUM_W +: PSUM_W] = p48[PSUM_W-1:0];
-                end
-            end else begin : g_packed
-                for (p = 0; p < PE; p = p + 2) begin : g_pair
-                    fg_dsp_pair #(.LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W), .SHIFT(PACK_SHIFT),
-                                  .PSUM_W(PSUM_W))
-                        u_pair (.clk(clk), .en(en), .x(x_skew), .w_lo(w_skew[p*SIMD*W_W +: SIMD*W_W]),
-                                .w_hi(w_skew[(p+1)*SIMD*W_W +: SIMD*W_W]), .lo(chain_psum[p*PSUM_W +: PSUM_W]),
-                                .hi(chain_psum[(p+1)*PSUM_W +: PSUM_W]));
-                end
+            // With PACK_SHIFT, rows 2k and 2k+1 share a cascade; an odd last row has its own
+            // (fg_dsp_pair's pipeline is fg_dsp_chain's, so every row's sum is ready together).
+            for (p = 0; p < PAIRS; p = p + 1) begin : g_pair
+                fg_dsp_pair #(.LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W), .SHIFT(PACK_SHIFT),
+                              .PSUM_W(PSUM_W))
+                    u_pair (.clk(clk), .en(en), .x(x_skew), .w_lo(w_skew[2*p*SIMD*W_W +: SIMD*W_W]),
+                            .w_hi(w_skew[(2*p+1)*SIMD*W_W +: SIMD*W_W]), .lo(chain_psum[2*p*PSUM_W +: PSUM_W]),
+                            .hi(chain_psum[(2*p+1)*PSUM_W +: PSUM_W]));
+            end
+            for (p = 2 * PAIRS; p < PE; p = p + 1) begin : g_row
+                // The chain's 48-bit P holds a PSUM_W-bit value; only those bits are read.
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [47:0] p48;
+                /* verilator lint_on UNUSEDSIGNAL */
+                fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
+                    u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew[p*SIMD*W_W +: SIMD*W_W]), .d({SIMD*27{1'b0}}),
+                             .p(p48));
+                assign chain_psum[p*PSUM_W +: PSUM_W] = p48[PSUM_W-1:0];
             end
         end else begin : g_no_chains
             assign chain_psum = {PE*PSUM_W{1'b0}};

@@ -68,7 +68,8 @@ def test_int8_packs_at_wp486_shift() -> None:
     x, w = _fixed(INT8), _fixed(INT8)
     assert pack_shift(KIND, x, w, 2, 4) == 18
     assert pack_shift(KIND, x, w, 2, 8) is None
-    assert pack_shift(KIND, x, w, 3, 4) is None  # odd pe: a row would have no partner
+    assert pack_shift(KIND, x, w, 3, 4) == 18  # odd pe: the last row runs alone
+    assert pack_shift(KIND, x, w, 1, 4) is None  # one row: nothing to pair
     assert pack_shift("DSP48E1", x, w, 2, 4) is None  # no 27-bit pre-adder into the multiplier
     assert pack_shift(KIND, parse_format("e4m3"), w, 2, 1) is None
     assert pack_shift(KIND, _fixed("fixed<19,3>"), _fixed("fixed<2,1>"), 2, 1) is None  # x beyond the B port
@@ -112,21 +113,22 @@ BATCH = 16
 
 def _int8() -> Graph:
     """INT8 x INT8 (pe=4, simd=4: two pairs of rows, s = 18: 4 * 128 * 128 = 2**16 needs 18 bits)
-    into relu, then unsigned 8-bit inputs x INT8 (pe=2, simd=2, s = 17: |2 * 255 * -128| < 2**16):
-    the most negative weights in whole neurons of both rows of a pair."""
+    into relu, then unsigned 8-bit inputs x INT8 (pe=3, simd=2, s = 17: |2 * 255 * -128| < 2**16:
+    one pair and a row alone): the most negative weights in whole neurons of both rows of a pair."""
     rng = np.random.default_rng(7)
     w8 = _fixed(INT8)
     w1 = rng.integers(w8.min_int, w8.max_int, size=(16, 8), endpoint=True)
     w1[:, 0] = w1[:, 1] = w8.min_int  # PE 0 and 1 (one pair): -128 everywhere
     w1[:, 2], w1[:, 3] = w8.max_int, w8.min_int
     w1[::2, 4] = w8.min_int
-    w2 = rng.integers(w8.min_int, w8.max_int, size=(8, 4), endpoint=True)
+    w2 = rng.integers(w8.min_int, w8.max_int, size=(8, 6), endpoint=True)
     w2[:, 0] = w2[:, 1] = w8.min_int
+    w2[:, 2] = w8.min_int  # the unpaired row (neurons 2 and 5)
     b = GraphBuilder("pack8", (16,), INT8)
     b.dense(w8.from_int(w1), w8, rng.integers(-64, 64, size=8) / 4, "fixed<12,10>", name="fc1")
     b.activation("relu", "ufixed<8,2,RND_CONV,SAT>")
     b.dense(w8.from_int(w2), w8, name="fc2")
-    return with_folds(fuse_activations(b.build()), [Fold(4, 4), Fold(2, 2)])
+    return with_folds(fuse_activations(b.build()), [Fold(4, 4), Fold(3, 2)])
 
 
 def _inputs(graph: Graph) -> np.ndarray:
@@ -156,12 +158,12 @@ def _manifest(rtl: Path) -> dict[str, Any]:
 
 def test_int8_design_is_packed(int8: Built) -> None:
     stages = [s for s in plan(int8.graph, KIND).stages if isinstance(s, DenseStage)]
-    assert [(s.pack_shift, s.dsp) for s in stages] == [(18, 8), (17, 2)]  # pe/2 * simd
+    assert [(s.pack_shift, s.dsp) for s in stages] == [(18, 8), (17, 4)]  # ceil(pe/2) * simd
     manifest = _manifest(int8.rtl)
     assert "fg_dsp_pair.v" in manifest["sources"]
-    assert [s["dsp"] for s in manifest["stages"] if "engine" in s] == [8, 2]
+    assert [s["dsp"] for s in manifest["stages"] if "engine" in s] == [8, 4]
     est = estimate(int8.graph, KIND)
-    assert [est[s.name].dsp for s in stages] == [8, 2]
+    assert [est[s.name].dsp for s in stages] == [8, 4]
     assert verilator.lint([int8.rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
 
 
@@ -177,30 +179,30 @@ def test_packed_cosim_is_bit_and_cycle_exact(int8: Built) -> None:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("rtl_pack8")
-def test_yosys_maps_half_a_dsp48e2_per_packed_lane(int8: Built) -> None:
+def test_yosys_maps_one_dsp48e2_per_pair_of_packed_lanes(int8: Built) -> None:
     counts = synth_counts(int8.rtl, "xcup")
     matmuls = [l for l in int8.graph.layers if isinstance(l, MatMul) and l.fold]
-    lanes = sum(l.fold.pe * l.fold.simd for l in matmuls if l.fold)
     budget = sum(dsp_count(l, l.fold, int8.graph.input_spec(l).format, KIND) for l in matmuls if l.fold)
-    assert counts.total.cells.get("DSP48E2", 0) == budget == lanes // 2 == 10
-    assert {n: c.dsp for n, c in counts.stages.items() if c.dsp} == {"fc1": 8, "fc2": 2}
+    # fc1: 4 x 4 lanes in two pairs of rows; fc2: 3 x 2 lanes, one pair and one row alone
+    assert counts.total.cells.get("DSP48E2", 0) == budget == 8 + 4
+    assert {n: c.dsp for n, c in counts.stages.items() if c.dsp} == {"fc1": 8, "fc2": 4}
 
 
 # -- fallback -----------------------------------------------------------------------------------
 
 
-def test_wide_formats_odd_pe_and_dsp48e1_fall_back(tmp_path: Path) -> None:
+def test_wide_formats_single_rows_and_dsp48e1_fall_back(tmp_path: Path) -> None:
     """16-bit inputs x 12-bit weights: a partial sum of 27+ bits leaves no room in the pre-adder,
-    so the pe=2 layer runs one chain per row; an odd pe and DSP48E1 slices never pack."""
+    so the pe=2 layer runs one chain per row; pe=1 and DSP48E1 slices never pack."""
     wide = random_mlp(5, (4, 2), input_format="fixed<16,4>", weight_format="fixed<12,2>", folds=[Fold(2, 2)])
     stage = next(s for s in plan(wide, KIND).stages if isinstance(s, DenseStage))
     assert (stage.pack_shift, stage.dsp) == (0, 4)
     rtl = write_rtl(wide, out=tmp_path / "wide", dsp_kind=KIND)
     assert "fg_dsp_chain.v" in _manifest(rtl)["sources"] and "fg_dsp_pair.v" not in _manifest(rtl)["sources"]
     assert "PACK_SHIFT" not in (rtl / f"{_manifest(rtl)['top']}.v").read_text()
-    narrow = random_mlp(5, (4, 3), input_format=INT8, weight_format=INT8, folds=[Fold(3, 2)])
-    assert [s.dsp for s in plan(narrow, KIND).stages if isinstance(s, DenseStage)] == [6]
-    assert [s.dsp for s in plan(_int8(), "DSP48E1").stages if isinstance(s, DenseStage)] == [16, 4]
+    narrow = random_mlp(5, (4, 3), input_format=INT8, weight_format=INT8, folds=[Fold(1, 2)])
+    assert [s.dsp for s in plan(narrow, KIND).stages if isinstance(s, DenseStage)] == [2]
+    assert [s.dsp for s in plan(_int8(), "DSP48E1").stages if isinstance(s, DenseStage)] == [16, 6]
 
 
 # -- the fold budget ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ class FoldConfig:
 
     ``dsp_kind``: the board's DSP primitive. On DSP48E2 a fixed-point layer whose formats
     allow it runs two PE rows per slice (``fpga_gen.dsp.pack_shift``), so it is budgeted
-    at half the slices; on DSP48E1 every lane is a slice.
+    at ceil(pe / 2) * simd slices; on DSP48E1 every lane is a slice.
     """
 
     max_dsp: int
@@ -65,12 +65,12 @@ def engine_cycles(layer: MatMul, f: Fold) -> int:
 
 def dsp_count(layer: MatMul, fold: Fold, x_fmt: Format, dsp_kind: str = "DSP48E1") -> int:
     """DSP slices of a folded layer reading inputs of ``x_fmt`` on ``dsp_kind`` slices: one per
-    lane, one per two lanes when two PE rows share the slices, none when the weights need no
-    multiplier (the RTL plan's ``DenseStage.dsp``)."""
+    lane, one per two lanes when two PE rows share the slices (an odd last row has its own), none
+    when the weights need no multiplier (the RTL plan's ``DenseStage.dsp``)."""
     if isinstance(layer.weight.format, Ternary | Binary):
         return 0
     packed = pack_shift(dsp_kind, x_fmt, layer.weight.format, fold.pe, fold.simd) is not None
-    return (fold.pe // 2 if packed else fold.pe) * fold.simd
+    return ((fold.pe + 1) // 2 if packed else fold.pe) * fold.simd
 
 
 def _cheapest(layer: MatMul, x_fmt: Format, target: int, config: FoldConfig) -> Fold | None:

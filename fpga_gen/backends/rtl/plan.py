@@ -31,8 +31,9 @@ Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
 * ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
   per PE row (one DSP per lane); on DSP48E2 slices, when the formats allow it exactly
-  (``fpga_gen.dsp.pack_shift``) and PE is even, two PE rows share one cascade through the
-  pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows.
+  (``fpga_gen.dsp.pack_shift``) and PE > 1, two PE rows share one cascade through the
+  pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows, and an
+  odd last row on its own cascade.
 * ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
   product, exponent alignment by a barrel shifter, fabric adder tree (one DSP per lane).
 * ``multiplier_free`` -- ternary / binary weights x fixed-point or minifloat inputs: add /
@@ -307,7 +308,7 @@ class DenseStage:
     @property
     def dsp(self) -> int:
         """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes."""
-        rows = self.pe // 2 if self.pack_shift else self.pe
+        rows = (self.pe + 1) // 2 if self.pack_shift else self.pe  # an odd last row has its own cascade
         return DSP_PER_LANE[self.engine] * rows * self.simd
 
     @property
