@@ -17,9 +17,10 @@ rules). Every option is folded to the same throughput, so the costs compare like
 each quantized graph is lowered with the board's DSP budget (``FoldConfig(max_dsp=board.dsp)``),
 the slowest of their schedules (cycles per sample of the slowest layer) becomes the common
 ``target_cycles``, and each graph is folded again to the cheapest schedule meeting it. The
-engines are what the RTL implements: fixed x fixed and minifloat products on one DSP slice
-per lane (no packing of two products into a DSP48E2: the RTL does not implement it),
-ternary / binary weights on adders with no DSP.
+engines are what the RTL implements: fixed x fixed products on one DSP slice per lane, or
+per two lanes where the formats let two PE rows share a slice (``fpga_gen.dsp.pack_shift``:
+narrow weights pack on both DSP kinds, INT8 mostly on DSP48E2), minifloat products on one
+slice per lane, ternary / binary weights on adders with no DSP.
 
 The scalar cost is LUTs + DSPs * (the board's LUTs / DSPs): the share of the device a
 DSP stands for.

@@ -5,7 +5,7 @@
 //   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP slices
 //      (fg_dsp_chain) fed through the systolic skew (fg_skew); the SIMD-wide partial dot
 //      product leaves the last slice. SIMD slices per PE; or, with PACK_SHIFT > 0
-//      (DSP48E2 only), PE rows 2k (low field) and 2k+1 (high field) share one cascade
+//      (DSP48E1 or DSP48E2), PE rows 2k (low field) and 2k+1 (high field) share one cascade
 //      (fg_dsp_pair: two 8-bit-class MACs per slice on the pre-adder), SIMD slices per
 //      pair of PEs, with the same pipeline; an odd last row has a cascade of its own.
 //   1  minifloat (any operand a minifloat): the inputs are decoded once (fg_mf_decode,
@@ -320,7 +320,7 @@ module fg_dense #(
             // With PACK_SHIFT, rows 2k and 2k+1 share a cascade; an odd last row has its own
             // (fg_dsp_pair's pipeline is fg_dsp_chain's, so every row's sum is ready together).
             for (p = 0; p < PAIRS; p = p + 1) begin : g_pair
-                fg_dsp_pair #(.LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W), .SHIFT(PACK_SHIFT),
+                fg_dsp_pair #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W), .SHIFT(PACK_SHIFT),
                               .PSUM_W(PSUM_W))
                     u_pair (.clk(clk), .en(en), .x(x_skew), .w_lo(w_skew[2*p*SIMD*W_W +: SIMD*W_W]),
                             .w_hi(w_skew[(2*p+1)*SIMD*W_W +: SIMD*W_W]), .lo(chain_psum[2*p*PSUM_W +: PSUM_W]),

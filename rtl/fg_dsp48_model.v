@@ -8,11 +8,12 @@
 //   - A/B: DIRECT or CASCADE input, AREG/BREG 0..2 (INMODE[0]/[4] select A1/B1),
 //     INMODE[1] zeroes A
 //   - MULT_A_W x 18 signed multiplier on A[MULT_A_W-1:0] (25 on DSP48E1, 27 on DSP48E2),
-//     MREG 0..1; or, with PREADD = 1 (DSP48E2 AMULTSEL = "AD", PREADDINSEL = "A"), on the
-//     27-bit pre-adder output AD = (INMODE[2] ? D : 0) +/- A[26:0] (INMODE[3] subtracts,
-//     INMODE[1] zeroes A), wrapping to 27 bits, DREG / ADREG 0..1 (the unisim
-//     DSP_PREADD_DATA / DSP_PREADD behaviour); without PREADD the D port and INMODE[3:2]
-//     are unused
+//     MREG 0..1; or, with PREADD = 1 (DSP48E1 USE_DPORT = "TRUE"; DSP48E2 AMULTSEL = "AD",
+//     PREADDINSEL = "A"), on the MULT_A_W-bit pre-adder output
+//     AD = (INMODE[2] ? D : 0) +/- A[MULT_A_W-1:0] (INMODE[3] subtracts, INMODE[1] zeroes A),
+//     wrapping to MULT_A_W bits, DREG / ADREG 0..1 (UG479 table "INMODE functions"; the
+//     unisim DSP_PREADD_DATA / DSP_PREADD behaviour); without PREADD the D port and
+//     INMODE[3:2] are unused
 //   - W/X/Y/Z multiplexers per OPMODE (9 bits; a DSP48E1 has no W multiplexer and passes
 //     OPMODE[8:7] = 00), ALUMODE 0000/0001/0010/0011 (add/subtract forms), CARRYINSEL 000
 //     (fabric CARRYIN), one 48-bit ALU (USE_SIMD = "ONE48")
@@ -89,8 +90,8 @@ module fg_dsp48_model #(
 
     // Static configuration outside the modelled subset: stop at time 0.
     initial begin
-        if (IN_SUBSET == 0 || AREG > 2 || BREG > 2 || MREG > 1 || PREG > 1 || CREG > 1 || DREG > 1 || ADREG > 1
-                || (PREADD != 0 && MULT_A_W != 27)) begin
+        if (IN_SUBSET == 0 || AREG > 2 || BREG > 2 || MREG > 1 || PREG > 1 || CREG > 1 || DREG > 1
+                || ADREG > 1) begin
             $display("%0s model %m: configuration outside the modelled subset", NAME);
             $finish;
         end
@@ -159,7 +160,8 @@ module fg_dsp48_model #(
     wire [29:0] a_sel = inmode[0] ? a_q1 : a_q2;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [MULT_A_W-1:0] a_gated = inmode[1] ? {MULT_A_W{1'b0}} : a_sel[MULT_A_W-1:0];
-    // ---- pre-adder (PREADD = 1, MULT_A_W = 27): AD = (INMODE[2] ? D : 0) +/- A, 27 bits ----
+    // ---- pre-adder (PREADD = 1): AD = (INMODE[2] ? D : 0) +/- A; its low MULT_A_W bits ------
+    // (25 on a DSP48E1, whose D port the primitive model zero-extends) feed the multiplier.
     reg  [26:0] d_r, ad_r;
     wire [26:0] d_q = (DREG == 1) ? d_r : D;
     wire [26:0] d_gated = inmode[2] ? d_q : 27'd0;
@@ -174,7 +176,7 @@ module fg_dsp48_model #(
             if (CEAD) ad_r <= ad_d;
         end
     end
-    /* verilator lint_off UNUSEDSIGNAL */  // a DSP48E1 (MULT_A_W = 25) has no pre-adder here
+    /* verilator lint_off UNUSEDSIGNAL */  // a DSP48E1 (MULT_A_W = 25) reads AD[24:0]
     wire [26:0] ad_q = (ADREG == 1) ? ad_r : ad_d;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [MULT_A_W-1:0] a_mult = $signed((PREADD != 0) ? ad_q[MULT_A_W-1:0] : a_gated);

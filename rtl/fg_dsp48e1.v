@@ -5,9 +5,10 @@
 // with its own cell library. For vendor simulation with the unisim library, leave this
 // file and fg_dsp48_model.v out (manifest.json lists them under "sim_sources").
 //
-// The port and parameter lists are the primitive's. Its own part of the subset: no
-// pre-adder (USE_DPORT = "FALSE"), USE_MULT = "MULTIPLY", USE_SIMD = "ONE48", no pattern
-// detector (its outputs and the carry outputs read 0), no inverted pins.
+// The port and parameter lists are the primitive's. Its own part of the subset: the
+// 25 x 18 multiplier on A[24:0] x B (USE_DPORT = "FALSE") or on the 25-bit pre-adder output
+// D +/- A[24:0] x B (USE_DPORT = "TRUE"), USE_MULT = "MULTIPLY", USE_SIMD = "ONE48", no
+// pattern detector (its outputs and the carry outputs read 0), no inverted pins.
 // Lint: the module is named after the primitive, not the file; a primitive has ports and
 // attributes a given use leaves unconnected; string attributes are compared with literals
 // of other lengths.
@@ -99,20 +100,21 @@ module DSP48E1 #(
     input  wire        RSTP
 );
     // The primitive's own attributes outside the subset stop the model at time 0.
-    localparam integer IN_SUBSET = USE_DPORT == "FALSE" && USE_MULT == "MULTIPLY" && USE_SIMD == "ONE48"
+    localparam integer PREADD = USE_DPORT == "TRUE";
+    localparam integer IN_SUBSET = (USE_DPORT == "FALSE" || USE_DPORT == "TRUE") && USE_MULT == "MULTIPLY" && USE_SIMD == "ONE48"
         && USE_PATTERN_DETECT == "NO_PATDET" && IS_ALUMODE_INVERTED == 4'b0000 && IS_CARRYIN_INVERTED == 1'b0
         && IS_CLK_INVERTED == 1'b0 && IS_INMODE_INVERTED == 5'b00000 && IS_OPMODE_INVERTED == 7'b0000000;
     fg_dsp48_model #(
-        .NAME("DSP48E1"), .IN_SUBSET(IN_SUBSET), .MULT_A_W(25),
+        .NAME("DSP48E1"), .IN_SUBSET(IN_SUBSET), .MULT_A_W(25), .PREADD(PREADD), .ADREG(ADREG), .DREG(DREG),
         .ACASCREG(ACASCREG), .ALUMODEREG(ALUMODEREG), .AREG(AREG), .A_INPUT(A_INPUT), .BCASCREG(BCASCREG),
         .BREG(BREG), .B_INPUT(B_INPUT), .CARRYINREG(CARRYINREG), .CARRYINSELREG(CARRYINSELREG), .CREG(CREG),
         .INMODEREG(INMODEREG), .MREG(MREG), .OPMODEREG(OPMODEREG), .PREG(PREG)
     ) u_model (
-        .CLK(CLK), .A(A), .ACIN(ACIN), .B(B), .BCIN(BCIN), .C(C), .D(27'd0), .PCIN(PCIN), .CARRYIN(CARRYIN),
+        .CLK(CLK), .A(A), .ACIN(ACIN), .B(B), .BCIN(BCIN), .C(C), .D({2'b00, D}), .PCIN(PCIN), .CARRYIN(CARRYIN),
         .CARRYINSEL(CARRYINSEL), .ALUMODE(ALUMODE), .INMODE(INMODE), .OPMODE({2'b00, OPMODE}),  // no W multiplexer
-        .CEA1(CEA1), .CEA2(CEA2), .CEB1(CEB1), .CEB2(CEB2), .CEC(CEC), .CED(1'b0), .CEAD(1'b0), .CEM(CEM), .CEP(CEP), .CECTRL(CECTRL),
+        .CEA1(CEA1), .CEA2(CEA2), .CEB1(CEB1), .CEB2(CEB2), .CEC(CEC), .CED(CED), .CEAD(CEAD), .CEM(CEM), .CEP(CEP), .CECTRL(CECTRL),
         .CEINMODE(CEINMODE), .CEALUMODE(CEALUMODE), .CECARRYIN(CECARRYIN),
-        .RSTA(RSTA), .RSTB(RSTB), .RSTC(RSTC), .RSTD(1'b0), .RSTM(RSTM), .RSTP(RSTP), .RSTCTRL(RSTCTRL), .RSTINMODE(RSTINMODE),
+        .RSTA(RSTA), .RSTB(RSTB), .RSTC(RSTC), .RSTD(RSTD), .RSTM(RSTM), .RSTP(RSTP), .RSTCTRL(RSTCTRL), .RSTINMODE(RSTINMODE),
         .RSTALUMODE(RSTALUMODE), .RSTALLCARRYIN(RSTALLCARRYIN),
         .ACOUT(ACOUT), .BCOUT(BCOUT), .P(P), .PCOUT(PCOUT), .MULTSIGNOUT(MULTSIGNOUT)
     );

@@ -103,7 +103,8 @@ def test_memory_rule() -> None:
 
 def test_a_big_layer_keeps_its_weights_in_block_ram() -> None:
     """Dense 1024 -> 256, 6-bit weights, pe=4 simd=4: each PE's ROM is 16K words of 24 bits
-    (384 Kib), 12 RAMB36 (16K x 2 each); the 64-entry bias ROMs stay in LUTs."""
+    (384 Kib), 12 RAMB36 (16K x 2 each); the 64-entry bias ROMs stay in LUTs. 8-bit inputs x 6-bit
+    weights pack two rows per DSP48E1 (6 + 16 bits in its 25-bit pre-adder): 8 slices."""
     rng = np.random.default_rng(1)
     b = GraphBuilder("big", (1024,), "fixed<8,3>")
     b.dense(rng.integers(-32, 32, size=(1024, 256)) / 32, "fixed<6,1>", rng.integers(-8, 8, size=256) / 4, "fixed<8,3>")
@@ -111,12 +112,13 @@ def test_a_big_layer_keeps_its_weights_in_block_ram() -> None:
     (stage,) = [s for s in plan(graph).stages if isinstance(s, DenseStage)]
     assert (stage.layer.n_out // 4 * 1024 // 4, 4 * stage.weight_bits) == (16384, 24)
     r = estimate(graph)["dense0"]
-    assert r.bram36 == 4 * 12 and r.dsp == 16
+    assert r.bram36 == 4 * 12 and r.dsp == 8
     assert fit(graph, "pynq-z2").fits and fit(graph, "pynq-z2").utilization()["bram36"] == 48 / 140
 
 
 def test_check_fit_refuses_an_oversized_model_and_names_the_fold_that_fits() -> None:
-    graph = random_mlp(1, (256, 128, 64, 10), max_dsp=100_000)  # folded for 100,000 DSPs
+    # folded for 100,000 DSPs; 12-bit weights do not pack (8 + 12 + more bits > 25)
+    graph = random_mlp(1, (256, 128, 64, 10), weight_format="fixed<12,2>", max_dsp=100_000)
     pynq = boards.load("pynq-z2")
     need = total(estimate(graph)).dsp
     assert need > pynq.dsp

@@ -221,7 +221,7 @@ endmodule
 """
 # (multiplier A bits, OPMODE of P = A*B, an attribute outside the subset)
 MODELS = {
-    "DSP48E1": (25, "7'b000_01_01", '.USE_DPORT("TRUE"), '),
+    "DSP48E1": (25, "7'b000_01_01", '.USE_SIMD("TWO24"), '),
     "DSP48E2": (27, "9'b00_000_01_01", '.PREADDINSEL("B"), '),  # the pre-adder on the B path
 }
 
@@ -271,18 +271,23 @@ def test_models_stop_outside_their_subset(kind: str, tmp_path: Path) -> None:
     assert "P " not in out
 
 
-# The pre-adder (AMULTSEL = "AD", the fg_dsp_pair slices): AD = D +/- A[26:0] wrapped to 27 bits
-# (INMODE[3] subtracts; the unisim DSP_PREADD), times B. D = -2**26, A = 2**26 - 1 with bit 29 set
-# (not an AD bit), B = -2**17: D + A = -1; D - A = -2**27 + 1 wraps to 1. DREG = ADREG = 1.
+# The pre-adder (the fg_dsp_pair slices): AD = D +/- A[n-1:0] wrapped to n bits, n = 27 on a
+# DSP48E2 (AMULTSEL = "AD"), 25 on a DSP48E1 (USE_DPORT = "TRUE") (INMODE[3] subtracts; the
+# unisim DSP_PREADD), times B. D = -2**(n-1), A = 2**(n-1) - 1 with bit 29 set (not an AD bit),
+# B = -2**17: D + A = -1; D - A = -2**n + 1 wraps to 1. DREG = ADREG = 1.
+PREADD = {
+    "DSP48E1": ('.USE_DPORT("TRUE"), ', "30'h20ffffff", "25'h1000000", "7'b000_01_01"),
+    "DSP48E2": ('.AMULTSEL("AD"), .PREADDINSEL("A"), ', "30'h23ffffff", "27'h4000000", "9'b00_000_01_01"),
+}
 PREADD_HARNESS = """module h;
     reg clk = 1'b0;
     reg [4:0] inmode = 5'b00100;
     wire [47:0] p;
     /* verilator lint_off PINMISSING */
-    DSP48E2 #(.AMULTSEL("AD"), .PREADDINSEL("A"), .AREG(1), .BREG(1), .ACASCREG(1), .BCASCREG(1), .MREG(1), .PREG(1),
+    {kind} #({attrs}.AREG(1), .BREG(1), .ACASCREG(1), .BCASCREG(1), .MREG(1), .PREG(1),
               .CREG(0), .DREG(1), .ADREG(1), .OPMODEREG(0), .ALUMODEREG(0), .INMODEREG(0), .CARRYINREG(0),
               .CARRYINSELREG(0))
-        u_dsp (.CLK(clk), .A(30'h23ffffff), .B(18'h20000), .D(27'h4000000), .OPMODE(9'b00_000_01_01),
+        u_dsp (.CLK(clk), .A({a}), .B(18'h20000), .D({d}), .OPMODE({opmode}),
                .ALUMODE(4'b0000), .INMODE(inmode), .CEA2(1'b1), .CEB2(1'b1), .CED(1'b1), .CEAD(1'b1), .CEM(1'b1),
                .CEP(1'b1), .P(p));
     integer t;
@@ -303,13 +308,18 @@ endmodule
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("dsp_model_preadd")
-def test_dsp48e2_model_pre_adder_wraps_to_27_bits(tmp_path: Path) -> None:
-    d, a, b = -(2**26), 2**26 - 1, -(2**17)
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=pytest.mark.xdist_group(f"dsp_model_preadd_{k}")) for k in PREADD]
+)
+def test_model_pre_adder_wraps_to_its_width(kind: str, tmp_path: Path) -> None:
+    n = MODELS[kind][0]
+    d, a, b = -(2 ** (n - 1)), 2 ** (n - 1) - 1, -(2**17)
 
-    def ad(v: int) -> int:  # the 27-bit pre-adder result
-        return (v + 2**26) % 2**27 - 2**26
+    def ad(v: int) -> int:  # the n-bit pre-adder result
+        return (v + 2 ** (n - 1)) % 2**n - 2 ** (n - 1)
 
-    out = _run_harness(KIND, PREADD_HARNESS, tmp_path / "preadd")
+    attrs, a_lit, d_lit, opmode = PREADD[kind]
+    harness = PREADD_HARNESS.format(kind=kind, attrs=attrs, a=a_lit, d=d_lit, opmode=opmode)
+    out = _run_harness(kind, harness, tmp_path / "preadd")
     printed = [line for line in out.splitlines() if line.startswith("P ")]
     assert printed == [f"P {ad(d + a) * b}", f"P {ad(d - a) * b}"] == ["P 131072", "P -131072"]

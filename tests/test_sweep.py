@@ -50,8 +50,9 @@ def test_costs_are_the_resource_estimate_at_one_throughput() -> None:
     cycles = {engine_cycles(g["dense0"], g["dense0"].fold) for g in folded if g["dense0"].fold}
     assert cycles == {2} and all(g["dense0"].fold for g in folded)
     cost = {fmt: total(estimate(g)) for fmt, g in zip(kinds, folded, strict=True)}
-    # fixed x fixed and minifloat products: one DSP per lane (the RTL packs none); ternary: adders
-    assert cost["fixed<8,2>"].dsp == cost["fixed<4,2>"].dsp == cost["e2m1"].dsp == 6
+    # fixed x fixed and minifloat products: one DSP48E1 per lane, but 4-bit weights pack two PE rows
+    # per slice (4 + 17 bits fit its 25-bit pre-adder; 8 + 17 do not): a pair and a row; ternary: adders
+    assert cost["fixed<8,2>"].dsp == cost["e2m1"].dsp == 6 and cost["fixed<4,2>"].dsp == 2 * 2
     assert cost["ternary<0.25>"].dsp == 0
     assert cost["fixed<4,2>"].lut < cost["fixed<8,2>"].lut  # narrower weights, narrower datapath
     assert macs(graphs[0]) == 12
@@ -60,8 +61,8 @@ def test_costs_are_the_resource_estimate_at_one_throughput() -> None:
 def test_sweep_api_orders_costs(cnn: Any, data: ptq_models.Digits) -> None:
     result = sweep(cnn, data.x_train[:300], (data.x_test, data.y_test), ["fixed4", "fixed8", "e2m1", "e4m3", "ternary"])
     by = {p.option: p for p in result.points}
-    # at one throughput, fixed-point products take the same DSPs whatever their width (no packing)
-    assert by["ternary"].dsp == 0 and by["fixed8"].dsp > 0 and by["fixed4"].dsp == by["fixed8"].dsp
+    # at one throughput, 4-bit weights pack two products per DSP48E1 where 8-bit ones do not
+    assert by["ternary"].dsp == 0 and by["fixed8"].dsp > 0 and by["fixed4"].dsp < by["fixed8"].dsp
     assert by["fixed4"].cost < by["fixed8"].cost and by["e2m1"].cost < by["e4m3"].cost
     assert by["fixed8"].accuracy >= result.float_accuracy - 0.03
     assert by["e4m3"].accuracy >= result.float_accuracy - 0.03

@@ -26,9 +26,10 @@ class FoldConfig:
     ``max_lanes``: PE x SIMD lanes over all layers. Multiplier-free (ternary/binary)
     layers cost no DSP, so this bounds their adder trees and every layer's input fabric.
 
-    ``dsp_kind``: the board's DSP primitive. On DSP48E2 a fixed-point layer whose formats
-    allow it runs two PE rows per slice (``fpga_gen.dsp.pack_shift``), so it is budgeted
-    at ceil(pe / 2) * simd slices; on DSP48E1 every lane is a slice.
+    ``dsp_kind``: the board's DSP primitive. A fixed-point layer whose formats allow it in
+    that primitive's pre-adder (27 bits on DSP48E2, 25 on DSP48E1) runs two PE rows per
+    slice (``fpga_gen.dsp.pack_shift``), so it is budgeted at ceil(pe / 2) * simd slices;
+    otherwise every lane is a slice.
     """
 
     max_dsp: int

@@ -30,7 +30,7 @@ or each pixel's channels of every input in turn, each rounded into the output fo
 Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
 * ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
-  per PE row (one DSP per lane); on DSP48E2 slices, when the formats allow it exactly
+  per PE row (one DSP per lane); when the formats allow it exactly in the slice's pre-adder
   (``fpga_gen.dsp.pack_shift``) and PE > 1, two PE rows share one cascade through the
   pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows, and an
   odd last row on its own cascade.
