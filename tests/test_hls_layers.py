@@ -153,10 +153,14 @@ def test_dag_streams_are_forked_and_repacked(designs: dict[str, Design]) -> None
     d = designs["dag"]
     source = (d.path / f"firmware/{d.graph.name}.cpp").read_text()
     assert len(d.graph.readers("c1")) == 5
-    assert "hls::stream<fg::vec<dag_fg::c1_t, 2> > s_c1_copies[5];" in source
-    # Each copy holds a whole sample (6 x 6 x 4 elements, 2 per beat): a waiting branch never stalls the fork.
-    assert "#pragma HLS STREAM variable=s_c1_copies depth=72" in source
-    assert "fg::repack<config_cat_repack1>" in source  # c2's beats of 3 -> the concatenation's gcd, 1
+    c1, c2 = d.graph["c1"], d.graph["c2"]
+    assert isinstance(c1, Conv) and isinstance(c2, Conv) and c1.fold and c2.fold
+    pe = c1.fold.pe  # c1's elements per beat
+    assert f"hls::stream<fg::vec<dag_fg::c1_t, {pe}> > s_c1_copies[5];" in source
+    # Each copy holds a whole sample (6 x 6 x 4 elements): a waiting branch never stalls the fork.
+    assert f"#pragma HLS STREAM variable=s_c1_copies depth={6 * 6 * 4 // pe}" in source
+    assert c2.fold.pe != pe  # so the concatenation repacks c2's beats (and c1's) to a common width
+    assert "fg::repack<config_cat_repack1>" in source and "fg::repack<config_cat_repack2>" in source
 
 
 # -- refusals (no compiler involved) ---------------------------------------------------------------
