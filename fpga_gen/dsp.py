@@ -34,6 +34,12 @@ def _signed_width(lo: int, hi: int) -> int:
     return max((-lo - 1).bit_length() if lo < 0 else 0, hi.bit_length()) + 1
 
 
+def cascades(pe: int, packed: bool) -> int:
+    """DSP cascades of ``pe`` PE rows: one each, or with packing one per pair of rows and one
+    for an odd last row (rtl/fg_dense.v); each cascade is SIMD slices long."""
+    return (pe + 1) // 2 if packed else pe
+
+
 def pack_shift(dsp_kind: str, x_fmt: Format, w_fmt: Format, pe: int, simd: int) -> int | None:
     """The low field's width s when a layer folded to ``pe`` x ``simd`` runs two PE rows per
     cascade of ``dsp_kind`` slices (an odd last row alone), two weights of ``w_fmt`` sharing each

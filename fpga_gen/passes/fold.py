@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from fpga_gen.boards import DSP_OPERAND_BITS
-from fpga_gen.dsp import pack_shift
+from fpga_gen.dsp import cascades, pack_shift
 from fpga_gen.errors import BoardError, ResourceError
 from fpga_gen.formats import Binary, Format, Ternary
 from fpga_gen.ir import Fold, Graph, Layer, MatMul
@@ -71,7 +71,7 @@ def dsp_count(layer: MatMul, fold: Fold, x_fmt: Format, dsp_kind: str = "DSP48E1
     if isinstance(layer.weight.format, Ternary | Binary):
         return 0
     packed = pack_shift(dsp_kind, x_fmt, layer.weight.format, fold.pe, fold.simd) is not None
-    return ((fold.pe + 1) // 2 if packed else fold.pe) * fold.simd
+    return cascades(fold.pe, packed) * fold.simd
 
 
 def _cheapest(layer: MatMul, x_fmt: Format, target: int, config: FoldConfig) -> Fold | None:

@@ -57,7 +57,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.boards import DSP_OPERAND_BITS
-from fpga_gen.dsp import pack_shift
+from fpga_gen.dsp import cascades, pack_shift
 from fpga_gen.errors import BoardError, GraphError, ResourceError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, product_format
@@ -308,8 +308,7 @@ class DenseStage:
     @property
     def dsp(self) -> int:
         """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes."""
-        rows = (self.pe + 1) // 2 if self.pack_shift else self.pe  # an odd last row has its own cascade
-        return DSP_PER_LANE[self.engine] * rows * self.simd
+        return DSP_PER_LANE[self.engine] * cascades(self.pe, self.pack_shift > 0) * self.simd
 
     @property
     def bias_bits(self) -> int:
