@@ -14,8 +14,9 @@ calibrated too (``fpga_gen.frontends.calibrate``).
 Cost model: the design fpga_gen would build, estimated by ``fpga_gen.resources.estimate``
 (the one resource model: the RTL plan's DSP slices exactly, LUTs and FFs by its documented
 rules). Every option is folded to the same throughput, so the costs compare like with like:
-each quantized graph is lowered with the board's DSP budget (``FoldConfig(max_dsp=board.dsp)``),
-the slowest of their schedules (cycles per sample of the slowest layer) becomes the common
+each quantized graph is lowered with the board's DSP budget and kind
+(``FoldConfig(max_dsp=board.dsp, dsp_kind=board.dsp_kind)``), the slowest of their schedules
+(cycles per sample of the slowest layer) becomes the common
 ``target_cycles``, and each graph is folded again to the cheapest schedule meeting it. The
 engines are what the RTL implements: fixed x fixed products on one DSP slice per lane, or
 per two lanes where the formats let two PE rows share a slice (``fpga_gen.dsp.pack_shift``:
@@ -167,7 +168,7 @@ def sweep(
         graph = quantize(model, template, activations, calibration, per_channel=per_channel, method=method)
         accs.append(float(np.mean(np.argmax(graph.predict(x), axis=-1) == y)))
         graphs.append(graph)
-    costs = [total(estimate(g, target.dsp_kind)) for g in fold_alike(graphs, target.dsp)]
+    costs = [total(estimate(g, target.dsp_kind)) for g in fold_alike(graphs, target.dsp, target.dsp_kind)]
     lut_per_dsp = target.lut / target.dsp
     scalar = [c.lut + c.dsp * lut_per_dsp for c in costs]
     points = tuple(
@@ -191,12 +192,12 @@ def _labels(y: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.argmax(arr, axis=-1) if arr.ndim == 2 else arr.astype(np.int64)
 
 
-def fold_alike(graphs: Sequence[Graph], max_dsp: int) -> list[Graph]:
+def fold_alike(graphs: Sequence[Graph], max_dsp: int, dsp_kind: str = "DSP48E1") -> list[Graph]:
     """Each graph lowered to the same throughput: the slowest of their fastest schedules within
-    ``max_dsp`` DSP slices (module docstring)."""
-    fastest = [lower(g, FoldConfig(max_dsp=max_dsp)) for g in graphs]
+    ``max_dsp`` slices of ``dsp_kind`` (module docstring)."""
+    fastest = [lower(g, FoldConfig(max_dsp=max_dsp, dsp_kind=dsp_kind)) for g in graphs]
     target = max(engine_cycles(l, l.fold) for g in fastest for l in g.layers if isinstance(l, MatMul) and l.fold)
-    return [lower(g, FoldConfig(max_dsp=max_dsp, target_cycles=target)) for g in graphs]
+    return [lower(g, FoldConfig(max_dsp=max_dsp, target_cycles=target, dsp_kind=dsp_kind)) for g in graphs]
 
 
 def macs(graph: Graph) -> int:

@@ -58,6 +58,21 @@ def test_costs_are_the_resource_estimate_at_one_throughput() -> None:
     assert macs(graphs[0]) == 12
 
 
+def test_fold_alike_budgets_the_boards_dsp_kind() -> None:
+    """INT8 x INT8 packs two PE rows per slice up to simd=4 on DSP48E2, only at simd=1 on DSP48E1:
+    8 slices of each kind fold one Dense 8 -> 4 differently, twice the lanes on DSP48E2, and the
+    estimate on that kind is the budget."""
+    w = np.random.default_rng(3).integers(-128, 128, size=(8, 4)) / 128
+    graph = GraphBuilder("g", (8,), "fixed<8,0>").dense(w, "fixed<8,0>").build()
+    lanes = {}
+    for kind in ("DSP48E1", "DSP48E2"):
+        (folded,) = fold_alike([graph], max_dsp=8, dsp_kind=kind)
+        fold = folded["dense0"].fold
+        assert fold is not None and total(estimate(folded, kind)).dsp == 8
+        lanes[kind] = fold.pe * fold.simd
+    assert lanes == {"DSP48E1": 8, "DSP48E2": 16}
+
+
 def test_sweep_api_orders_costs(cnn: Any, data: ptq_models.Digits) -> None:
     result = sweep(cnn, data.x_train[:300], (data.x_test, data.y_test), ["fixed4", "fixed8", "e2m1", "e4m3", "ternary"])
     by = {p.option: p for p in result.points}
