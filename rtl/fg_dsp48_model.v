@@ -159,14 +159,13 @@ module fg_dsp48_model #(
     /* verilator lint_off UNUSEDSIGNAL */  // A above the multiplier input only reaches X (A:B)
     wire [29:0] a_sel = inmode[0] ? a_q1 : a_q2;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [MULT_A_W-1:0] a_gated = inmode[1] ? {MULT_A_W{1'b0}} : a_sel[MULT_A_W-1:0];
+    wire [26:0] a_gated = inmode[1] ? 27'd0 : a_sel[26:0];  // A[MULT_A_W-1:0] reaches the multiplier
     // ---- pre-adder (PREADD = 1): AD = (INMODE[2] ? D : 0) +/- A; its low MULT_A_W bits ------
     // (25 on a DSP48E1, whose D port the primitive model zero-extends) feed the multiplier.
     reg  [26:0] d_r, ad_r;
     wire [26:0] d_q = (DREG == 1) ? d_r : D;
     wire [26:0] d_gated = inmode[2] ? d_q : 27'd0;
-    wire [26:0] a_pre = inmode[1] ? 27'd0 : a_sel[26:0];
-    wire [26:0] ad_d = inmode[3] ? d_gated - a_pre : d_gated + a_pre;
+    wire [26:0] ad_d = inmode[3] ? d_gated - a_gated : d_gated + a_gated;
     always @(posedge CLK) begin
         if (RSTD) begin
             d_r <= 27'd0;
@@ -179,7 +178,7 @@ module fg_dsp48_model #(
     /* verilator lint_off UNUSEDSIGNAL */  // a DSP48E1 (MULT_A_W = 25) reads AD[24:0]
     wire [26:0] ad_q = (ADREG == 1) ? ad_r : ad_d;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [MULT_A_W-1:0] a_mult = $signed((PREADD != 0) ? ad_q[MULT_A_W-1:0] : a_gated);
+    wire signed [MULT_A_W-1:0] a_mult = $signed((PREADD != 0) ? ad_q[MULT_A_W-1:0] : a_gated[MULT_A_W-1:0]);
     wire signed [17:0] b_mult = $signed(inmode[4] ? b_q1 : b_q2);
     wire signed [M_W-1:0] m_d = a_mult * b_mult;
     reg  signed [M_W-1:0] m_r;
