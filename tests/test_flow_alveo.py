@@ -283,7 +283,6 @@ def test_host_refuses_wrong_shapes_and_a_missing_xclbin(built: Built, fake_pyxrt
 SHIM = """import atexit, sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
-from cxx_harness import compile_harness
 from fake_pyxrt import FakeCard
 # Which fpga_gen run.py imported: the copy in host/, not the installed package.
 atexit.register(lambda: Path({log!r}).write_text(sys.modules["fpga_gen"].__file__))

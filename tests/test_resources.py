@@ -56,8 +56,8 @@ def _random_graph(seed: int, kind: str, formats: str, max_dsp: int) -> Graph:
 def test_estimate_dsp_is_the_plans_and_the_fold_budgets(
     seed: int, kind: str, formats: str, max_dsp: int, dsp_kind: str
 ) -> None:
-    """On DSP48E2 the fixed-point layers with an even pe and narrow enough formats are packed
-    (two PE rows per slice): the estimate, the plan and the fold budget count them alike."""
+    """Fixed-point layers with pe > 1 and formats narrow enough for the kind's pre-adder are
+    packed (two PE rows per slice): the estimate, the plan and the fold budget count them alike."""
     graph = _random_graph(seed, kind, formats, max_dsp)
     est = estimate(graph, dsp_kind)
     assert list(est) == [l.name for l in graph.layers[1:-1]]  # every layer but Input / Output, in order
