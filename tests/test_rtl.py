@@ -26,7 +26,7 @@ from fpga_gen.backends.rtl import (
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import ConvertUnit, run_convert_bench
-from fpga_gen.backends.rtl.cosim import read_ports
+from fpga_gen.backends.rtl.cosim import read_ports, simulation_sources
 from fpga_gen.backends.rtl.plan import OVF_CODES, RND_CODES, Convert
 from fpga_gen.errors import FpgaGenError, ToolError
 from fpga_gen.formats import OVERFLOW_MODES, ROUNDING_MODES, FixedPoint, parse_format
@@ -192,7 +192,7 @@ def test_generated_rtl_is_lint_clean(designs: dict[str, Any]) -> None:
     """Verilator -Wall as Verilog-2001; the library's lint_off pragmas each say why."""
     for _, rtl, _ in designs.values():
         manifest = json.loads((rtl / "manifest.json").read_text())
-        assert verilator.lint([rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
+        assert verilator.lint(simulation_sources(rtl, manifest), manifest["top"]) == ""
 
 
 def test_manifest_and_rom_files(designs: dict[str, Any]) -> None:
@@ -293,8 +293,6 @@ def test_cached_build_keeps_only_the_simulator(designs: dict[str, Any], results:
     _, rtl, _ = designs["a"]
     manifest = json.loads((rtl / "manifest.json").read_text())
     top = manifest["top"]
-    entry = verilator.cache_dir() / verilator.design_hash(
-        [rtl / f for f in manifest["sources"] + manifest["sim_sources"]], top
-    )
+    entry = verilator.cache_dir() / verilator.design_hash(simulation_sources(rtl, manifest), top)
     assert sorted(p.name for p in entry.iterdir()) == sorted([top, "build.log", "src"])
     assert sum(p.stat().st_size for p in entry.rglob("*")) < 20 * 2**20

@@ -26,6 +26,7 @@ from fpga_gen.backends.rtl import (
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import MacUnit, run_mac_bench
+from fpga_gen.backends.rtl.cosim import simulation_sources
 from fpga_gen.backends.rtl.plan import Operand, plan
 from fpga_gen.backends.rtl.writer import DSP_SIM_FILES
 from fpga_gen.backends.rtl.yosys import family_of, synth_counts
@@ -145,7 +146,7 @@ def test_generated_rtl_is_lint_clean(name: str, designs: Designs) -> None:
     """Verilator -Wall as Verilog-2001, the DSP48E2 model included."""
     rtl = designs(name).rtl
     manifest = _manifest(rtl)
-    assert verilator.lint([rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
+    assert verilator.lint(simulation_sources(rtl, manifest), manifest["top"]) == ""
 
 
 # -- the 27-bit A port -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pytest
 from graphs import random_cnn, random_inputs, with_folds
 
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, verilator, write_rtl
+from fpga_gen.backends.rtl.cosim import simulation_sources
 from fpga_gen.backends.rtl.plan import DenseStage, ForkStage, MergeStage, PoolStage, WindowStage, plan
 from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
@@ -201,7 +202,7 @@ def test_depthwise_kernel_expands_block_diagonally() -> None:
 def test_cosim_matches_golden_and_cycle_model(name: str, tmp_path: Path) -> None:
     graph, rtl, x = _write(name, tmp_path / "rtl")
     manifest = json.loads((rtl / "manifest.json").read_text())
-    assert verilator.lint([rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
+    assert verilator.lint(simulation_sources(rtl, manifest), manifest["top"]) == ""
     r = run_cosim(rtl, x)
     assert r.outputs.shape == (BATCH, *graph.output.output.shape)
     assert np.array_equal(r.outputs, evaluate_ints(graph, x))

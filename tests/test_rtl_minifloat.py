@@ -30,6 +30,7 @@ from fpga_gen.backends.rtl import (
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import ConvertUnit, MacUnit, run_convert_bench, run_mac_bench
+from fpga_gen.backends.rtl.cosim import simulation_sources
 from fpga_gen.backends.rtl.plan import Convert, DenseStage, Operand, plan
 from fpga_gen.errors import FpgaGenError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
@@ -447,7 +448,7 @@ def test_backpressure_and_idle_inputs_stay_exact(name: str, designs: Designs) ->
 
 def _sources(rtl: Path) -> tuple[dict[str, Any], list[Path]]:
     manifest = json.loads((rtl / "manifest.json").read_text())
-    return manifest, [rtl / f for f in manifest["sources"] + manifest["sim_sources"]]
+    return manifest, simulation_sources(rtl, manifest)
 
 
 @pytest.mark.parametrize("name", sorted(DESIGNS))

@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, verilator, write_rtl
+from fpga_gen.backends.rtl.cosim import simulation_sources
 from fpga_gen.backends.rtl.plan import DenseStage, plan
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.dsp import pack_shift
@@ -201,7 +202,7 @@ def test_designs_are_packed(packed: tuple[str, Built]) -> None:
     dsp = {name: dsp for name, (_, dsp) in expected.items()}
     assert {s["name"]: s["dsp"] for s in manifest["stages"] if "engine" in s} == dsp == budget
     assert {s.name: est[s.name].dsp for s in stages} == dsp
-    assert verilator.lint([built.rtl / f for f in manifest["sources"] + manifest["sim_sources"]], manifest["top"]) == ""
+    assert verilator.lint(simulation_sources(built.rtl, manifest), manifest["top"]) == ""
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,11 @@ class Port:
     width: int
 
 
+def simulation_sources(rtl_dir: Path, manifest: Mapping[str, Any]) -> list[Path]:
+    """The Verilog a simulation of ``rtl_dir`` compiles: the design and the primitive models."""
+    return [rtl_dir / f for f in manifest["sources"] + manifest["sim_sources"]]
+
+
 def run_cosim(
     rtl_dir: Path, x_ints: npt.ArrayLike, *, backpressure: float = 0.0, idle: float = 0.0, seed: int = 0
 ) -> CosimResult:
@@ -78,7 +84,7 @@ def run_cosim(
         if not 0.0 <= p < 1.0:
             raise FpgaGenError(f"cosim {name}={p!r} must be a probability in [0, 1)")
 
-    build_dir = verilator.build([rtl_dir / f for f in manifest["sources"] + manifest["sim_sources"]], top)
+    build_dir = verilator.build(simulation_sources(rtl_dir, manifest), top)
     n = len(x)
     cycles_needed = manifest["latency_cycles"] + n * manifest["interval_cycles"] + 100
     with tempfile.TemporaryDirectory(prefix="fpga_gen_cosim_") as tmp:
