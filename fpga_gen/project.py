@@ -29,7 +29,7 @@ from fpga_gen import boards, resources
 from fpga_gen.backends.hls import run_csim, write_hls
 from fpga_gen.backends.rtl import CosimResult, run_cosim, write_rtl
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
-from fpga_gen.backends.rtl.yosys import family_of, synth_counts
+from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.errors import FpgaGenError, GraphError
 from fpga_gen.flows.alveo import write_alveo
 from fpga_gen.flows.rtl_synth import write_rtl_synth
@@ -82,7 +82,7 @@ class Project:
         """
         kind = self.board.dsp_kind
         estimate = resources.estimate(self.graph, kind)
-        counts = synth_counts(self.path / "rtl", family_of(kind)) if yosys else None
+        counts = synth_counts(self.path / "rtl", self.board.dsp_primitive.yosys_family) if yosys else None
         measured = resources.yosys_per_layer(self.graph, counts, kind) if counts is not None else None
         layers = []
         for layer in self.graph.layers[1:-1]:

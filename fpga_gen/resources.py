@@ -3,7 +3,7 @@
 The estimate walks the RTL plan (``backends/rtl/plan.py``), the same stages the Verilog
 writer instantiates, and costs each module of rtl/ from its parameters. DSP slices are
 exact: one per lane of the ``dsp_chain`` and ``minifloat`` engines (one per two lanes of a
-dsp_chain packing two PE rows per slice, ``fpga_gen.dsp``), none elsewhere (the
+dsp_chain packing two PE rows per slice, ``DspPrimitive.pack_shift``), none elsewhere (the
 window generator's address arithmetic and fg_chan's per-channel products carry
 ``(* use_dsp = "no" *)`` and stay in fabric), which is the count ``passes.fold.dsp_count``
 budgets and the count Yosys reports (``backends/rtl/yosys.py``). LUT and FF counts are

@@ -19,7 +19,7 @@ each quantized graph is lowered with the board's DSP budget and kind
 (cycles per sample of the slowest layer) becomes the common
 ``target_cycles``, and each graph is folded again to the cheapest schedule meeting it. The
 engines are what the RTL implements: fixed x fixed products on one DSP slice per lane, or
-per two lanes where the formats let two PE rows share a slice (``fpga_gen.dsp.pack_shift``:
+per two lanes where the formats let two PE rows share a slice (``DspPrimitive.pack_shift``:
 narrow weights pack on both DSP kinds, INT8 mostly on DSP48E2), minifloat products on one
 slice per lane, ternary / binary weights on adders with no DSP.
 

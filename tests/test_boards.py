@@ -92,7 +92,7 @@ def test_every_shipped_board_loads() -> None:
 def test_part_and_dsp_match_the_table(name: str, part: str, dsp_kind: str, dsp: int) -> None:
     b = boards.load(name)
     assert (b.part, b.dsp_kind, b.dsp) == (part, dsp_kind, dsp)
-    assert b.dsp_kind in boards.DSP_OPERAND_BITS
+    assert b.dsp_kind in boards.PRIMITIVES
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))

@@ -28,8 +28,8 @@ from fpga_gen.backends.rtl import (
 from fpga_gen.backends.rtl.bench import MacUnit, run_mac_bench
 from fpga_gen.backends.rtl.cosim import simulation_sources
 from fpga_gen.backends.rtl.plan import Operand, plan
-from fpga_gen.backends.rtl.writer import DSP_SIM_FILES
-from fpga_gen.backends.rtl.yosys import family_of, synth_counts
+from fpga_gen.backends.rtl.yosys import synth_counts
+from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import BoardError
 from fpga_gen.formats import FixedPoint, parse_format
 from fpga_gen.golden import evaluate_ints, quantize_inputs
@@ -186,7 +186,7 @@ def test_yosys_maps_the_planned_dsp48e2(name: str, designs: Designs) -> None:
     planned slices, stage by stage, and no DSP48E1."""
     rtl = designs(name).rtl
     manifest = _manifest(rtl)
-    counts = synth_counts(rtl, family_of(KIND))
+    counts = synth_counts(rtl, primitive(KIND).yosys_family)
     assert counts.family == "xcup"
     assert counts.total.cells.get("DSP48E2", 0) == sum(s["dsp"] for s in manifest["stages"]) > 0
     assert "DSP48E1" not in counts.total.cells
@@ -238,7 +238,7 @@ def _run_harness(kind: str, harness: str, workdir: Path) -> str:
     """Build the module ``h`` of ``harness`` on ``kind``'s model with Verilator --binary and run it: its output."""
     workdir.mkdir()
     (workdir / "h.v").write_text(harness)
-    sources = [str(package_dir("rtl") / f) for f in DSP_SIM_FILES[kind]]
+    sources = [str(package_dir("rtl") / f) for f in primitive(kind).sim_files]
     # --binary simulates the delays of the harness's initial block (Verilator --timing: C++20 coroutines).
     args = [
         "--binary",

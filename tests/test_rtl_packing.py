@@ -1,6 +1,6 @@
 """Two MACs per DSP slice (AMD WP486 operand packing): two PE rows share one cascade through the
 pre-adder (27 bits on DSP48E2, 25 on DSP48E1) when the formats allow it exactly
-(``fpga_gen.dsp.pack_shift``).
+(``DspPrimitive.pack_shift``).
 
 The packing conditions are checked against a model of the slice arithmetic at the extremes of
 the formats (pre-adder wrapping to its width, P to 48); packed designs are bit-exact and
@@ -28,7 +28,7 @@ from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, ve
 from fpga_gen.backends.rtl.cosim import simulation_sources
 from fpga_gen.backends.rtl.plan import DenseStage, plan
 from fpga_gen.backends.rtl.yosys import synth_counts
-from fpga_gen.dsp import pack_shift
+from fpga_gen.boards.dsp import primitive
 from fpga_gen.formats import FixedPoint, parse_format
 from fpga_gen.formats.sizing import accumulator_format
 from fpga_gen.golden import evaluate_ints
@@ -68,16 +68,16 @@ def test_int8_packs_at_wp486_shift() -> None:
     """INT8 x INT8: a four-lane partial sum needs 18 bits, WP486's field; eight lanes need 19 and
     the pre-adder (-128 * 2**19 - 128) would wrap, so the layer is not packed."""
     x, w = _fixed(INT8), _fixed(INT8)
-    assert pack_shift(KIND, x, w, 2, 4) == 18
-    assert pack_shift(KIND, x, w, 2, 8) is None
-    assert pack_shift(KIND, x, w, 3, 4) == 18  # odd pe: the last row runs alone
-    assert pack_shift(KIND, x, w, 1, 4) is None  # one row: nothing to pair
-    assert pack_shift("DSP48E1", x, w, 2, 4) is None  # its 25-bit pre-adder cannot hold 8 + 18 bits
-    assert pack_shift("DSP48E1", x, w, 2, 1) == 16  # ... but 8 + 16
-    assert pack_shift("DSP48E1", _fixed("fixed<4,0>"), _fixed("fixed<4,0>"), 2, 64) == 14  # 64 * 64 = 2**12
-    assert pack_shift(KIND, parse_format("e4m3"), w, 2, 1) is None
-    assert pack_shift(KIND, _fixed("fixed<19,3>"), _fixed("fixed<2,1>"), 2, 1) is None  # x beyond the B port
-    assert pack_shift(KIND, _fixed("ufixed<17,3>"), _fixed("fixed<2,1>"), 2, 1) is not None  # 18 bits signed
+    assert primitive(KIND).pack_shift(x, w, 2, 4) == 18
+    assert primitive(KIND).pack_shift(x, w, 2, 8) is None
+    assert primitive(KIND).pack_shift(x, w, 3, 4) == 18  # odd pe: the last row runs alone
+    assert primitive(KIND).pack_shift(x, w, 1, 4) is None  # one row: nothing to pair
+    assert primitive("DSP48E1").pack_shift(x, w, 2, 4) is None  # its 25-bit pre-adder cannot hold 8 + 18 bits
+    assert primitive("DSP48E1").pack_shift(x, w, 2, 1) == 16  # ... but 8 + 16
+    assert primitive("DSP48E1").pack_shift(_fixed("fixed<4,0>"), _fixed("fixed<4,0>"), 2, 64) == 14  # 64 * 64 = 2**12
+    assert primitive(KIND).pack_shift(parse_format("e4m3"), w, 2, 1) is None
+    assert primitive(KIND).pack_shift(_fixed("fixed<19,3>"), _fixed("fixed<2,1>"), 2, 1) is None  # x beyond the B port
+    assert primitive(KIND).pack_shift(_fixed("ufixed<17,3>"), _fixed("fixed<2,1>"), 2, 1) is not None  # 18 bits signed
 
 
 @settings(max_examples=60, deadline=None)
@@ -95,7 +95,7 @@ def test_packed_fields_are_exact_at_the_extremes(
     whenever the partial sums fit a field but it refuses, the pre-adder would wrap."""
     x_fmt = FixedPoint(x_bits, 1, signed=x_signed)
     w_fmt = FixedPoint(w_bits, 1)
-    s = pack_shift(kind, x_fmt, w_fmt, 2, simd)
+    s = primitive(kind).pack_shift(x_fmt, w_fmt, 2, simd)
     preadd = {"DSP48E1": 25, KIND: 27}[kind]  # UG479, UG579
     w_ext, x_ext = (w_fmt.min_int, w_fmt.max_int), (x_fmt.min_int, x_fmt.max_int)
     if s is None:

@@ -20,7 +20,8 @@ from graphs import random_cnn, random_mlp
 
 from fpga_gen.backends.rtl import write_rtl
 from fpga_gen.backends.rtl.plan import plan
-from fpga_gen.backends.rtl.yosys import family_of, synth_counts
+from fpga_gen.backends.rtl.yosys import synth_counts
+from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import BoardError, ToolError
 from fpga_gen.ir import Graph, MatMul
 from fpga_gen.ir.builder import GraphBuilder
@@ -88,7 +89,7 @@ def test_yosys_dsp_count_is_the_plans(name: str, tmp_path: Path) -> None:
 def test_yosys_dsp48e2_family_xcup(tmp_path: Path) -> None:
     graph = DESIGNS["mlp_fixed"]()
     rtl = write_rtl(graph, out=tmp_path / "rtl", dsp_kind="DSP48E2")
-    counts = synth_counts(rtl, family_of("DSP48E2"))
+    counts = synth_counts(rtl, primitive("DSP48E2").yosys_family)
     assert counts.family == "xcup" and counts.total.cells.get("DSP48E1", 0) == 0
     assert counts.total.cells["DSP48E2"] == counts.total.dsp == sum(s.dsp for s in plan(graph, "DSP48E2").stages)
 
@@ -97,4 +98,4 @@ def test_yosys_errors_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(BoardError, match="Yosys family 'xc9'"):
         synth_counts(tmp_path, "xc9")
     with pytest.raises(BoardError, match="dsp_kind 'DSP58'"):
-        family_of("DSP58")
+        primitive("DSP58")

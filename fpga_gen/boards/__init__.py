@@ -17,14 +17,11 @@ from pydantic import (
     field_validator,
 )
 
+from fpga_gen.boards.dsp import PRIMITIVES, DspPrimitive, primitive
 from fpga_gen.errors import BoardError
 from fpga_gen.toolpaths import package_dir
 
-# Multiplier operand widths of each DSP primitive (signed A x B), from UG479 / UG579.
-DSP_OPERAND_BITS = {"DSP48E1": (25, 18), "DSP48E2": (27, 18)}
-
 Family = Literal["zynq7", "zynqmp", "alveo", "versal"]
-DspKind = Literal["DSP48E1", "DSP48E2"]
 Flow = Literal["zynq", "alveo"]
 MemoryKind = Literal["DDR3", "DDR4", "LPDDR4", "HBM2"]
 
@@ -76,7 +73,7 @@ class Board(BaseModel):
     description: str = ""
     part: str = Field(min_length=4)
     family: Family
-    dsp_kind: DspKind
+    dsp_kind: str
     dsp: int = Field(gt=0)
     lut: int = Field(gt=0)
     ff: int = Field(gt=0)
@@ -95,6 +92,8 @@ class Board(BaseModel):
     @field_validator("dsp_kind")
     @classmethod
     def _dsp_kind_of_family(cls, dsp_kind: str, info: ValidationInfo) -> str:
+        if dsp_kind not in PRIMITIVES:
+            raise ValueError(f"{dsp_kind!r} is no DSP primitive fpga_gen instantiates: use one of {sorted(PRIMITIVES)}")
         family = info.data.get("family")
         want = _FAMILY_DSP.get(str(family))
         if want is not None and dsp_kind != want:
@@ -164,6 +163,11 @@ class Board(BaseModel):
         return list(parts)
 
     @property
+    def dsp_primitive(self) -> DspPrimitive:
+        """The facts of the board's DSP slice (operand widths, packing, simulation model, Yosys family)."""
+        return primitive(self.dsp_kind)
+
+    @property
     def clock_period_ns(self) -> float:
         return 1000.0 / self.clock_mhz
 
@@ -203,4 +207,4 @@ def load(board: str | Path) -> Board:
         raise BoardError(f"board file {path}: {problems}") from exc
 
 
-__all__ = ["DSP_OPERAND_BITS", "Board", "MemoryBank", "known", "load"]
+__all__ = ["PRIMITIVES", "Board", "DspPrimitive", "MemoryBank", "known", "load", "primitive"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from fpga_gen.boards import DSP_OPERAND_BITS
-from fpga_gen.dsp import cascades, pack_shift
-from fpga_gen.errors import BoardError, ResourceError
+from fpga_gen.boards.dsp import cascades, primitive
+from fpga_gen.errors import ResourceError
 from fpga_gen.formats import Binary, Format, Ternary
 from fpga_gen.ir import Fold, Graph, Layer, MatMul
 
@@ -28,7 +27,7 @@ class FoldConfig:
 
     ``dsp_kind``: the board's DSP primitive. A fixed-point layer whose formats allow it in
     that primitive's pre-adder (27 bits on DSP48E2, 25 on DSP48E1) runs two PE rows per
-    slice (``fpga_gen.dsp.pack_shift``), so it is budgeted at ceil(pe / 2) * simd slices;
+    slice (``DspPrimitive.pack_shift``), so it is budgeted at ceil(pe / 2) * simd slices;
     otherwise every lane is a slice.
     """
 
@@ -44,10 +43,7 @@ class FoldConfig:
                 f"fold config max_dsp={self.max_dsp} target_cycles={self.target_cycles} "
                 f"max_simd={self.max_simd} max_lanes={self.max_lanes}: all must be >= 1"
             )
-        if self.dsp_kind not in DSP_OPERAND_BITS:
-            raise BoardError(
-                f"fold config dsp_kind {self.dsp_kind!r} is no DSP primitive: use one of {sorted(DSP_OPERAND_BITS)}"
-            )
+        primitive(self.dsp_kind)  # raises BoardError naming the primitives there are
 
 
 def _divisors(n: int) -> list[int]:
@@ -70,7 +66,7 @@ def dsp_count(layer: MatMul, fold: Fold, x_fmt: Format, dsp_kind: str = "DSP48E1
     when the weights need no multiplier (the RTL plan's ``DenseStage.dsp``)."""
     if isinstance(layer.weight.format, Ternary | Binary):
         return 0
-    packed = pack_shift(dsp_kind, x_fmt, layer.weight.format, fold.pe, fold.simd) is not None
+    packed = primitive(dsp_kind).pack_shift(x_fmt, layer.weight.format, fold.pe, fold.simd) is not None
     return cascades(fold.pe, packed) * fold.simd
 
 

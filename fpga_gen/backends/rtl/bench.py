@@ -24,8 +24,8 @@ import numpy.typing as npt
 
 from fpga_gen.backends.rtl import verilator
 from fpga_gen.backends.rtl.plan import Convert, DspOperandError, Operand, signed_bits
-from fpga_gen.backends.rtl.writer import CONVERT_FILES, DSP_SIM_FILES, template_env
-from fpga_gen.boards import DSP_OPERAND_BITS
+from fpga_gen.backends.rtl.writer import CONVERT_FILES, template_env
+from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import FpgaGenError
 from fpga_gen.formats import MiniFloat
 from fpga_gen.formats.sizing import accumulator_format, product_format
@@ -102,7 +102,8 @@ def run_mac_bench(
 ) -> dict[str, tuple[list[int], int]]:
     """For each unit, the product of every (a, b) code pair in order, and their sum, with the
     MACs on ``dsp_kind`` slices."""
-    a_bits, b_bits = DSP_OPERAND_BITS[dsp_kind]
+    dsp = primitive(dsp_kind)
+    a_bits, b_bits = dsp.a_bits, dsp.b_bits
     for u in units:
         if u.a.value_bits > a_bits or u.b.value_bits > b_bits:
             raise DspOperandError(
@@ -118,7 +119,7 @@ def run_mac_bench(
     template = template_env().get_template("mac_bench.v.j2")
     bench.write_text(template.render(units=units, latency=MAC_LATENCY, dsp_kind=dsp_kind))
     library = package_dir("rtl")
-    build_dir = verilator.build([bench, *(library / f for f in (*MAC_FILES, *DSP_SIM_FILES[dsp_kind]))], "fg_mac_bench")
+    build_dir = verilator.build([bench, *(library / f for f in (*MAC_FILES, *dsp.sim_files))], "fg_mac_bench")
     config = {
         "latency": MAC_LATENCY,
         "units": {

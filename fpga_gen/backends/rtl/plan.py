@@ -31,7 +31,7 @@ Engines of a Dense stage (rtl/fg_dense.v, parameter ENGINE):
 
 * ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
   per PE row (one DSP per lane); when the formats allow it exactly in the slice's pre-adder
-  (``fpga_gen.dsp.pack_shift``) and PE > 1, two PE rows share one cascade through the
+  (``DspPrimitive.pack_shift``) and PE > 1, two PE rows share one cascade through the
   pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows, and an
   odd last row on its own cascade.
 * ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
@@ -56,9 +56,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fpga_gen.boards import DSP_OPERAND_BITS
-from fpga_gen.dsp import cascades, pack_shift
-from fpga_gen.errors import BoardError, GraphError, ResourceError, UnsupportedLayerError
+from fpga_gen.boards.dsp import DspPrimitive, cascades, primitive
+from fpga_gen.errors import GraphError, ResourceError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, product_format
 from fpga_gen.ir import (
@@ -83,10 +82,6 @@ from fpga_gen.ir import (
 # Parameter codes of rtl/fg_cast.v (RND_MODE, OVF_MODE), one per mode of FixedPoint.
 RND_CODES = {"TRN": 0, "TRN_ZERO": 1, "RND": 2, "RND_ZERO": 3, "RND_MIN_INF": 4, "RND_INF": 5, "RND_CONV": 6}
 OVF_CODES = {"WRAP": 0, "SAT": 1, "SAT_ZERO": 2, "SAT_SYM": 3}
-
-# DSP48E1 (UG479) and DSP48E2 (UG579) alike: a 48-bit post-adder and cascade (the
-# multiplier operand widths differ: boards.DSP_OPERAND_BITS).
-DSP_P_BITS = 48
 
 # Engines of fg_dense (its ENGINE parameter) and the DSP slices each spends per lane
 # (PE x SIMD lanes per layer); the fold pass budgets with the same numbers.
@@ -315,11 +310,11 @@ class DenseStage:
         """Width of a bias ROM word: the initial accumulator, or the scaled sum it joins."""
         return self.fin_bits if self.engine == "multiplier_free" else self.acc_bits
 
-    def check_dsp(self, dsp_kind: str) -> None:
-        """Raise DspOperandError when an operand or partial sum exceeds the ``dsp_kind`` slice."""
+    def check_dsp(self, dsp: DspPrimitive) -> None:
+        """Raise DspOperandError when an operand or partial sum exceeds the ``dsp`` slice."""
         if self.weight is None:
             return
-        a_bits, b_bits = DSP_OPERAND_BITS[dsp_kind]
+        dsp_kind, a_bits, b_bits = dsp.name, dsp.a_bits, dsp.b_bits
         x_fmt, w_fmt = self.x.fmt, self.weight.fmt
         what = "significand" if isinstance(x_fmt, MiniFloat) else "operand"
         if self.x.value_bits > a_bits:
@@ -335,10 +330,10 @@ class DenseStage:
                 f"multiplier {what}, but the {dsp_kind} B port takes at most {b_bits}; "
                 f"quantize the weights to at most {b_bits} bits ({b_bits - 1} unsigned)"
             )
-        if self.engine == "dsp_chain" and self.psum_bits > DSP_P_BITS:
+        if self.engine == "dsp_chain" and self.psum_bits > dsp.p_bits:
             raise DspOperandError(
                 f"layer {self.name}: a partial sum of simd={self.simd} products of {x_fmt} x {w_fmt} needs "
-                f"{self.psum_bits} bits, more than the {DSP_P_BITS}-bit {dsp_kind} cascade; use a smaller "
+                f"{self.psum_bits} bits, more than the {dsp.p_bits}-bit {dsp_kind} cascade; use a smaller "
                 "simd fold or narrower input/weight formats"
             )
 
@@ -693,13 +688,17 @@ class Plan:
     output: Stream
     input_wire: str
     output_wire: str
-    dsp_kind: str
+    dsp: DspPrimitive
+
+    @property
+    def dsp_kind(self) -> str:
+        return self.dsp.name
 
     def check_dsp(self) -> None:
         """Raise DspOperandError when an operand or partial sum of a stage exceeds the DSP slice."""
         for stage in self.stages:
             if isinstance(stage, DenseStage):
-                stage.check_dsp(self.dsp_kind)
+                stage.check_dsp(self.dsp)
 
 
 def wires(stage: Stage) -> tuple[str, ...]:
@@ -712,11 +711,7 @@ def wires(stage: Stage) -> tuple[str, ...]:
 def plan(graph: Graph, dsp_kind: str = "DSP48E1") -> Plan:
     """Lay the layers of a scheduled graph out as RTL stages: a chain per layer, a fork where a
     tensor has several readers, a merge per Add / Concatenate, for DSP slices of ``dsp_kind``."""
-    if dsp_kind not in DSP_OPERAND_BITS:
-        raise BoardError(
-            f"dsp_kind {dsp_kind!r} is no DSP primitive the RTL engines instantiate: use one of "
-            f"{sorted(DSP_OPERAND_BITS)} (the board's dsp_kind)"
-        )
+    dsp = primitive(dsp_kind)
     layers = graph.layers[1:-1]
     if all(isinstance(l, Reshape) for l in layers):
         raise UnsupportedLayerError(
@@ -751,13 +746,13 @@ def plan(graph: Graph, dsp_kind: str = "DSP48E1") -> Plan:
             new: list[Stage] = [_merge(layer, tuple(s for s, _ in ins), graph)]
             reads = [tuple(w for _, w in ins)]
         else:
-            new = _stages(layer, ins[0][0], graph.input_spec(layer).shape, dsp_kind)
+            new = _stages(layer, ins[0][0], graph.input_spec(layer).shape, dsp)
             reads = [(ins[0][1],), *(wires(s) for s in new[:-1])]
         stages += new
         sources += reads
         publish(layer, new[-1].dst, wires(new[-1])[0])
     out, output_wire = ready[origin[graph.output.inputs[0]]].pop()
-    return Plan(graph, tuple(stages), tuple(sources), stream, out, input_wire, output_wire, dsp_kind)
+    return Plan(graph, tuple(stages), tuple(sources), stream, out, input_wire, output_wire, dsp)
 
 
 def _merge(layer: Add | Concatenate, srcs: tuple[Stream, ...], graph: Graph) -> MergeStage:
@@ -791,11 +786,11 @@ def _input_elems(graph: Graph) -> int:
     return 1
 
 
-def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...], dsp_kind: str) -> list[Stage]:
+def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...], dsp: DspPrimitive) -> list[Stage]:
     if isinstance(layer, Reshape):
         return []  # the same elements in the same order
     if isinstance(layer, Dense):
-        return [_dense(layer, src, dsp_kind)]
+        return [_dense(layer, src, dsp)]
     if isinstance(layer, Activation):
         dst = Stream(_stream_format(layer), src.n, src.elems)
         return [ActStage(layer, src, dst, _convert(layer, exact_fixed(src.fmt).frac, layer.function))]
@@ -806,7 +801,7 @@ def _stages(layer: Layer, src: Stream, src_shape: tuple[int, ...], dsp_kind: str
                 "zero weight to expand its kernel over the other channels; use ternary weights"
             )
         window = _window(layer, src, src_shape, pool=False)
-        return [window, _dense(layer, window.dst, dsp_kind)]
+        return [window, _dense(layer, window.dst, dsp)]
     if isinstance(layer, Pool | GlobalPool):
         window = _window(layer, src, src_shape, pool=True)
         return [window, _pool(layer, window)]
@@ -848,8 +843,8 @@ def _pool(layer: Pool | GlobalPool, window: WindowStage) -> PoolStage:
     return PoolStage(layer, src, dst, taps, x_bits + taps.bit_length(), extra, convert)
 
 
-def _dense(layer: MatMul, src: Stream, dsp_kind: str) -> DenseStage:
-    stage = _matmul(layer, src, dsp_kind)
+def _dense(layer: MatMul, src: Stream, dsp: DspPrimitive) -> DenseStage:
+    stage = _matmul(layer, src, dsp)
     _check_beats(layer, src, stage.n_in, "inputs")
     return stage
 
@@ -863,7 +858,7 @@ def _check_beats(layer: Layer, src: Stream, n: int, what: str) -> None:
         )
 
 
-def _matmul(layer: MatMul, src: Stream, dsp_kind: str) -> DenseStage:
+def _matmul(layer: MatMul, src: Stream, dsp: DspPrimitive) -> DenseStage:
     fold = _fold(layer)
     if layer.n_in % fold.simd or layer.n_out % fold.pe:
         raise GraphError(
@@ -893,7 +888,7 @@ def _matmul(layer: MatMul, src: Stream, dsp_kind: str) -> DenseStage:
     # The accumulator holds every partial sum, so a shifted partial sum always fits it.
     assert signed_bits(acc) >= signed_bits(psum) + acc.frac - prod_frac
     fixed = isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)
-    shift = pack_shift(dsp_kind, x_fmt, w_fmt, fold.pe, fold.simd)
+    shift = dsp.pack_shift(x_fmt, w_fmt, fold.pe, fold.simd)
     # fg_dsp_pair reads the low field as the partial sum's PSUM_W bits: they must fit the field.
     assert shift is None or shift >= signed_bits(psum)
     return DenseStage(

