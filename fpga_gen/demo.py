@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from fpga_gen.formats import Format, MiniFloat, Ternary, parse_format
 from fpga_gen.frontends._tf import import_qkeras
-from fpga_gen.ir import Graph
+from fpga_gen.ir import Graph, identifier
 from fpga_gen.ir.builder import GraphBuilder
 
 SEED = 0
@@ -176,7 +176,7 @@ def hand_quantized(model: Any, variant: Variant, calibration: npt.NDArray[np.flo
     """Rebuild the trained model's float weights in ``variant``'s formats (no retraining)."""
     dense = [layer for layer in model.layers if type(layer).__name__ == "QDense"]
     h = calibration.astype(np.float64)
-    builder = GraphBuilder(f"digits_{_identifier(variant.name)}", (h.shape[1],), _fitted(variant.input, h))
+    builder = GraphBuilder(f"digits_{identifier(variant.name)}", (h.shape[1],), _fitted(variant.input, h))
     for i, layer in enumerate(dense):
         w, b = (np.asarray(v, dtype=np.float64) for v in (layer.kernel, layer.bias))
         builder.dense(w, _fitted(variant.weights, w), b, _fitted(variant.bias, b), name=f"fc{i}")
@@ -185,10 +185,6 @@ def hand_quantized(model: Any, variant: Variant, calibration: npt.NDArray[np.flo
             h = np.maximum(h, 0.0)
             builder.activation("relu", _fitted(variant.activations, h), name=f"relu{i}")
     return builder.build()
-
-
-def _identifier(text: str) -> str:
-    return "_".join("".join(c if c.isalnum() else " " for c in text).split())
 
 
 def _equal_rows(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> int:

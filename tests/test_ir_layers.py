@@ -20,6 +20,7 @@ import fpga_gen
 from fpga_gen.errors import GraphError
 from fpga_gen.formats import parse_format
 from fpga_gen.ir import (
+    IDENTIFIER,
     LAYER_KINDS,
     Conv,
     Fold,
@@ -33,6 +34,7 @@ from fpga_gen.ir import (
     Tensor,
     TensorSpec,
     Threshold,
+    identifier,
 )
 
 
@@ -287,3 +289,43 @@ def test_input_and_output_layers_of_the_graph() -> None:
     assert graph.input_specs(graph["cat"]) == (graph["sum"].output, graph["dw1"].output)
     layer: Layer = graph["p1"]
     assert graph.input_spec(layer) == graph["dw1"].output
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("dense_1", "dense_1"),
+        ("block1/conv.2-a", "block1_conv_2_a"),
+        ("fixed<8,3> x e4m3", "fixed_8_3_x_e4m3"),
+        ("_hidden_", "hidden"),
+        ("1st", "l_1st"),
+        ("output", "l_output"),  # the graph's own Output layer has that name
+        ("äb", "b"),
+    ],
+)
+def test_one_identifier_rule_for_every_front_end(text: str, name: str) -> None:
+    assert identifier(text) == name
+    assert IDENTIFIER.fullmatch(name)
+
+
+def test_window_geometry_lifts_1d_inputs_to_one_row() -> None:
+    graph = every_kind()
+    c1 = graph["c1"]
+    assert isinstance(c1, Conv)
+    g = c1.window_geometry(graph.input_spec(c1).shape)
+    assert (g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow) == (1, 2, 8, 1, 2, 1, 1, 0, 1, 1, 2)
+    c2 = graph["c2"]
+    assert isinstance(c2, Conv)
+    g2 = c2.window_geometry((6, 6, 2))
+    assert (g2.oh, g2.ow) == c2.output.shape[:2] and (g2.pt, g2.pl, g2.sh, g2.sw) == (1, 0, 1, 2)
+    gp = graph["gp"]
+    assert gp.window_geometry((2, 12)).taps == 2  # type: ignore[attr-defined]
+
+
+def test_per_channel_scales_follow_the_weights_last_axis() -> None:
+    w = np.array([[[1.0, -0.5], [0.0, 0.5]]])  # (k=1, c=2, multiplier=2): scales per multiplier
+    b = GraphBuilder("dw", (3, 2), "fixed<8,3>")
+    b.conv(w, "ternary<1.0, 0.5>", depthwise=True, name="dw")
+    layer = b.build()["dw"]
+    assert isinstance(layer, MatMul)
+    assert layer.scale_ints() == (2, 1, 2, 1)  # output c * 2 + m has scale m, on the grid 2**-1

@@ -289,7 +289,7 @@ def test_functional_branches_match_keras_at_high_precision() -> None:
     graph = fpga_gen.quantize(model, "fixed<16,1,RND_CONV,SAT>", "fixed<20,4,RND_CONV,SAT>", x)
     y_keras = model.predict(x.astype(np.float32), verbose=0)
     y = graph.predict(x)
-    assert graph["k_output"].kind == "Dense"
+    assert graph["l_output"].kind == "Dense"
     assert np.max(np.abs(y - y_keras)) < 1e-3 * np.max(np.abs(y_keras))
 
 

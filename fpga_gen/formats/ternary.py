@@ -94,9 +94,14 @@ class _Signed(Format):
         """Every value is an integer times 2**-frac (the finest grid any scale needs)."""
         return max(Fraction(float(s)).denominator.bit_length() - 1 for s in self.scales)  # dyadic: 2**k
 
+    def scale_ints(self) -> tuple[int, ...]:
+        """Each scale as an integer on the format's grid, ``scale = n * 2**-frac`` (exact: the scales
+        are dyadic): the constant the hardware multiplies a sum of levels by."""
+        return tuple(int(Fraction(float(s)) * 2**self.frac) for s in self.scales)
+
     @property
     def max_int(self) -> int:
-        return max(int(Fraction(float(s)) * 2**self.frac) for s in self.scales)
+        return max(self.scale_ints())
 
     @property
     def min_int(self) -> int:

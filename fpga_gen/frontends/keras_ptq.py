@@ -24,7 +24,6 @@ built through ``GraphBuilder``:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,7 +36,8 @@ from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import exact_fixed, fit_range
 from fpga_gen.frontends._tf import import_qkeras
 from fpga_gen.frontends.calibrate import calibrate, calibrate_channels, power_of_two_shift
-from fpga_gen.ir import Graph
+from fpga_gen.frontends.keras_graph import keras_graph
+from fpga_gen.ir import Graph, identifier
 from fpga_gen.ir.builder import GraphBuilder, as_format
 
 FormatChoice = Format | str
@@ -139,7 +139,7 @@ def quantize(
             )
         return calibrate(data, template, method, percentile)
 
-    b = GraphBuilder(_identifier(model.name), tuple(x.shape[1:]), act_format("input", "Input", x))
+    b = GraphBuilder(identifier(model.name), tuple(x.shape[1:]), act_format("input", "Input", x))
     built = {"input": "input"}  # node name -> name of the IR layer holding its value
     formats = {"input": b.last.output.format}  # node name -> format of that value
     for node in nodes:
@@ -199,7 +199,7 @@ def _matmul(
         w_fmt = max(fmts, key=lambda f: power_of_two_shift(fmts[0], f))  # the widest range
         shifts = np.array([power_of_two_shift(w_fmt, f) for f in fmts], dtype=np.int64)
     stored = (cols * np.ldexp(1.0, -shifts)).reshape(w.shape)  # exact: powers of two
-    name = _identifier(node.name)
+    name = identifier(node.name)
     per_channel_scale = bool(np.any(shifts != 0))
     bias = None if node.bias is None or per_channel_scale else node.bias
     grid = exact_fixed(in_fmt).frac + exact_fixed(w_fmt).frac
@@ -245,7 +245,7 @@ def _matmul(
 
 
 def _other(b: GraphBuilder, node: _Node, srcs: list[str], out_fmt: Format | None) -> None:
-    name = _identifier(node.name)
+    name = identifier(node.name)
     opts = node.options
     if node.kind == "Pool":
         size, steps, pads = opts["pool_size"], opts["strides"], opts["padding"]
@@ -304,16 +304,15 @@ def _check_keys(spec: FormatSpec, known: set[str], what: str) -> None:
 
 # -- reading the Keras model ---------------------------------------------------------------
 def _walk(model: Any) -> list[_Node]:
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise UnsupportedLayerError(f"model {model.name}: only models with one input and one output are supported")
-    layers = [l for l in model.layers if type(l).__name__ != "InputLayer"]
+    keras = keras_graph(model)
+    layers = keras.layers[1:]
     if any(l.name == "input" for l in layers):
         raise UnsupportedLayerError("a layer named 'input' would be taken for the model's input; rename it")
-    sources = {l.name: _inbound(l) for l in layers}
-    readers: dict[str, int] = {}
-    for srcs in sources.values():
-        for s in srcs:
-            readers[s] = readers.get(s, 0) + 1
+    # the InputLayer's value is the node "input"
+    sources = {
+        l.name: tuple("input" if s == keras.input_layer.name else s for s in keras.sources[l.name]) for l in layers
+    }
+    readers = {l.name: len(keras.readers(l.name)) for l in layers}
     nodes: dict[str, _Node] = {}
     alias = {"input": "input"}  # Keras layer name -> node holding its value
     for layer in layers:
@@ -347,14 +346,6 @@ def _walk(model: Any) -> list[_Node]:
         nodes[node.name] = node
         alias[layer.name] = node.name
     return list(nodes.values())
-
-
-def _inbound(layer: Any) -> tuple[str, ...]:
-    if len(layer._inbound_nodes) != 1:
-        raise UnsupportedLayerError(f"layer {layer.name} is used {len(layer._inbound_nodes)} times; share no layers")
-    inbound = layer._inbound_nodes[0].inbound_layers
-    src = inbound if isinstance(inbound, list) else [inbound]
-    return tuple("input" if type(l).__name__ == "InputLayer" else l.name for l in src)
 
 
 def _node(layer: Any, cls: str, srcs: tuple[str, ...]) -> _Node:
@@ -453,8 +444,3 @@ def _channels_last(layer: Any) -> None:
         raise UnsupportedLayerError(f"layer {layer.name}: data_format must be channels_last")
 
 
-def _identifier(name: str) -> str:
-    """A Keras name as an IR layer name: characters other than letters, digits and '_' become '_'."""
-    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    # 'input' and 'output' name the graph's own Input and Output layers
-    return ident if re.match(r"[A-Za-z]", ident) and ident not in ("input", "output") else f"k_{ident}"

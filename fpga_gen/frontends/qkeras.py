@@ -30,6 +30,7 @@ from fpga_gen.formats import Format
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, fit_range
 from fpga_gen.frontends import batchnorm
 from fpga_gen.frontends._tf import import_qkeras
+from fpga_gen.frontends.keras_graph import KerasGraph, keras_graph
 from fpga_gen.frontends.qkeras_quantizers import (
     activation_format,
     auto_kernel,
@@ -60,7 +61,7 @@ from fpga_gen.ir import (
     TensorSpec,
 )
 from fpga_gen.ir.builder import as_format
-from fpga_gen.ir.layers import Conv, Window, same_padding
+from fpga_gen.ir.layers import Conv, Window, identifier, same_padding
 
 # hls4ml's default input type: used when the model does not start with a quantizer.
 DEFAULT_INPUT_FORMAT = "fixed<16,6>"
@@ -122,57 +123,25 @@ def load_model(path: str | Path) -> Any:
 def from_qkeras(model: Any, input_format: Format | str | None = None) -> Graph:
     """Convert a Sequential or functional QKeras / Keras model into a Graph."""
     import_qkeras()
-    if not getattr(model, "inputs", None):
-        raise UnsupportedLayerError(f"model {model.name} is not built; start it with a keras Input layer")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise UnsupportedLayerError(
-            f"model {model.name} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
-            "one of each is supported"
-        )
-    return _Walker(model).convert(input_format)
-
-
-def _inbound(model: Any) -> dict[str, list[str]]:
-    """Keras layer name -> the names of the layers it reads, inside ``model`` (in order).
-
-    tf_keras has no public API for this: a layer keeps every call in ``_inbound_nodes`` (a
-    layer reused by another model has more), and the model lists the keys of its own nodes.
-    """
-    from tf_keras.src.engine.functional import _make_node_key
-
-    sources: dict[str, list[str]] = {}
-    for klayer in [*model._input_layers, *model.layers]:
-        nodes = [
-            n for i, n in enumerate(klayer._inbound_nodes) if _make_node_key(klayer.name, i) in model._network_nodes
-        ]
-        if len(nodes) != 1:
-            raise UnsupportedLayerError(
-                f"layer {klayer.name} is called {len(nodes)} times in model {model.name}; "
-                "a layer shared between several calls is not supported: give each call its own layer"
-            )
-        sources[klayer.name] = [src.name for src, _, _, _ in nodes[0].iterate_inbound()]
-    return sources
+    return _Walker(keras_graph(model)).convert(input_format)
 
 
 @dataclass
 class _Walker:
     """Converts the Keras layers one by one; ``tensors`` maps a Keras layer to the IR layer holding its output."""
 
-    model: Any
+    keras: KerasGraph
     out: list[Layer] = field(default_factory=list)
     tensors: dict[str, Layer] = field(default_factory=dict)
-    sources: dict[str, list[str]] = field(default_factory=dict)
-    readers: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Any:
+        return self.keras.model
 
     def convert(self, input_format: Format | str | None) -> Graph:
-        self.sources = _inbound(self.model)
-        klayers = {k.name: k for k in [*self.model._input_layers, *self.model.layers]}
-        for name, srcs in self.sources.items():
-            for src in srcs:
-                self.readers.setdefault(src, []).append(klayers[name])
-        input_layer = self.model._input_layers[0]
+        input_layer = self.keras.input_layer
         shape = tuple(int(d) for d in self.model.input_shape[1:])
-        first = self.readers.get(input_layer.name, [])
+        first = self.keras.readers(input_layer.name)
         in_fmt: Format
         absorbed = None
         if input_format is not None:
@@ -181,19 +150,19 @@ class _Walker:
             # The model's own first quantizer is the input format: the host applies it to the
             # raw float exactly as QKeras does.
             absorbed = first[0]
-            in_fmt, _ = activation_format(_identifier(absorbed.name), absorbed.activation)
+            in_fmt, _ = activation_format(identifier(absorbed.name), absorbed.activation)
         else:
             in_fmt = as_format(DEFAULT_INPUT_FORMAT)
         self._emit(input_layer, Input(name="input", output=TensorSpec(shape, in_fmt)), absorbed=absorbed)
-        for klayer in self.model.layers:
+        for klayer in self.keras.layers[1:]:
             if klayer.name not in self.tensors:  # not already absorbed into an earlier layer
                 self._convert(klayer)
         last = self.tensors[self.model.outputs[0]._keras_history.layer.name]
         self.out.append(Output(name="output", inputs=(last.name,), output=last.output))
-        return Graph(tuple(self.out), name=_identifier(self.model.name))
+        return Graph(tuple(self.out), name=identifier(self.model.name))
 
     def _src(self, klayer: Any) -> Layer:
-        srcs = self.sources[klayer.name]
+        srcs = self.keras.sources[klayer.name]
         if len(srcs) != 1:
             raise UnsupportedLayerError(f"layer {klayer.name} reads {len(srcs)} tensors, expected one")
         return self.tensors[srcs[0]]
@@ -207,14 +176,14 @@ class _Walker:
 
     def _sole_quantizer(self, klayer: Any) -> Any | None:
         """The QActivation that is the only reader of ``klayer``'s output, if any."""
-        readers = self.readers.get(klayer.name, [])
+        readers = self.keras.readers(klayer.name)
         if len(readers) == 1 and type(readers[0]).__name__ == "QActivation" and is_quantizer(readers[0].activation):
             return readers[0]
         return None
 
     def _convert(self, klayer: Any) -> None:
         cls = type(klayer).__name__
-        name = _identifier(klayer.name)
+        name = identifier(klayer.name)
         if cls in _PASS_THROUGH:
             self.tensors[klayer.name] = self._src(klayer)
         elif cls in ("QDense", "Dense"):
@@ -306,7 +275,7 @@ class _Walker:
         if act is None:
             self._emit(klayer, batchnorm.scale_shift(name, klayer, src))
             return
-        fmt, _ = activation_format(_identifier(act.name), act.activation)
+        fmt, _ = activation_format(identifier(act.name), act.activation)
         self._emit(klayer, batchnorm.threshold(name, klayer, act, src, fmt), absorbed=act)
 
     def _pool(self, klayer: Any, name: str, function: str) -> None:
@@ -349,7 +318,7 @@ class _Walker:
         if act is not None:
             # one rounding of the exact mean into the quantizer's format, as QKeras' quantizer
             # rounds its float32 mean (ufixed saturation is the relu of quantized_relu)
-            fmt, _ = activation_format(_identifier(act.name), act.activation)
+            fmt, _ = activation_format(identifier(act.name), act.activation)
             return fmt, act
         if any(c & (c - 1) for c in counts):
             raise UnsupportedLayerError(
@@ -362,7 +331,7 @@ class _Walker:
         return src.output.format if extra == 0 else exact, None
 
     def _merge(self, klayer: Any, name: str, add: bool) -> None:
-        srcs = [self.tensors[s] for s in self.sources[klayer.name]]
+        srcs = [self.tensors[s] for s in self.keras.sources[klayer.name]]
         grids = [exact_fixed(s.output.format) for s in srcs]
         frac = max(g.frac for g in grids)
         lows = [g.min_int << (frac - g.frac) for g in grids]
@@ -509,9 +478,3 @@ def _window_counts(
         per_axis.append(np.minimum(starts + k, n) - np.maximum(starts, 0))
     grid = np.prod(np.meshgrid(*per_axis, indexing="ij"), axis=0)
     return {int(c) for c in np.unique(grid)}
-
-
-def _identifier(name: str) -> str:
-    """Keras names may hold '/', '.' or '-': map them to identifier characters."""
-    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    return ident if ident[:1].isalpha() else f"l_{ident}"

@@ -4,8 +4,10 @@ from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.ir.graph import Graph, load
 from fpga_gen.ir.layers import (
     ACTIVATIONS,
+    IDENTIFIER,
     LAYER_KINDS,
     POOL_FUNCTIONS,
+    PORT_NAMES,
     Activation,
     Add,
     Concatenate,
@@ -26,14 +28,18 @@ from fpga_gen.ir.layers import (
     ScaleShift,
     Threshold,
     Window,
+    WindowGeometry,
+    identifier,
     same_padding,
 )
 from fpga_gen.ir.tensor import Tensor, TensorSpec
 
 __all__ = [
     "ACTIVATIONS",
+    "IDENTIFIER",
     "LAYER_KINDS",
     "POOL_FUNCTIONS",
+    "PORT_NAMES",
     "Activation",
     "Add",
     "Concatenate",
@@ -58,6 +64,8 @@ __all__ = [
     "TensorSpec",
     "Threshold",
     "Window",
+    "WindowGeometry",
+    "identifier",
     "load",
     "same_padding",
 ]

@@ -10,13 +10,25 @@ from typing import ClassVar
 import numpy as np
 
 from fpga_gen.errors import GraphError
-from fpga_gen.formats import FixedPoint, Format
+from fpga_gen.formats import Binary, FixedPoint, Format, Ternary
 from fpga_gen.formats.sizing import accumulator_format
 from fpga_gen.ir.tensor import Tensor, TensorSpec
 
 # Layer names become C++ and Verilog identifiers, so they are checked here, once.
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 ACTIVATIONS = ("linear", "relu")
+
+
+# What front-ends and GraphBuilder name a graph's own Input and Output layers.
+PORT_NAMES = ("input", "output")
+
+
+def identifier(text: str) -> str:
+    """``text`` (a Keras layer or model name, a label) made a layer / graph name: each run of
+    characters other than ASCII letters, digits and '_' becomes one '_' (none at either end),
+    and a name that does not start with a letter, or is one of ``PORT_NAMES``, gets ``l_`` in front."""
+    ident = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+    return ident if ident[:1].isalpha() and ident not in PORT_NAMES else f"l_{ident}"
 
 
 @dataclass(frozen=True)
@@ -39,12 +51,14 @@ class Layer:
     """Common part of every layer: its name, the layers it reads, its output tensor."""
 
     kind: ClassVar[str] = "layer"
+    # A view (Reshape) passes its input's elements on in the same order: no hardware of its own.
+    view: ClassVar[bool] = False
     name: str
     inputs: tuple[str, ...]
     output: TensorSpec
 
     def __post_init__(self) -> None:
-        if not _IDENTIFIER.fullmatch(self.name):
+        if not IDENTIFIER.fullmatch(self.name):
             raise GraphError(
                 f"layer name {self.name!r} is not a valid identifier: use a letter followed "
                 "by letters, digits or '_' (at most 63 characters)"
@@ -133,6 +147,16 @@ class MatMul(Layer, abc.ABC):
         """The narrowest accumulator that holds every possible sum exactly."""
         return accumulator_format(input_format, self.weight.format, self.n_in, self.bias_format)
 
+    def scale_ints(self) -> tuple[int, ...]:
+        """Ternary / binary weights: each output's weight scale as an integer on the weight grid,
+        or one value for a per-tensor scale. Per-channel scales run along the weight's last axis:
+        the output channels, or a depthwise kernel's multiplier (output c * multiplier + m has scale m)."""
+        fmt = self.weight.format
+        if not isinstance(fmt, Ternary | Binary):
+            raise GraphError(f"layer {self.name}: weights {fmt} have no ternary / binary scale")
+        ints = fmt.scale_ints()
+        return ints if len(ints) == 1 else tuple(ints[j % len(ints)] for j in range(self.n_out))
+
     def attributes(self) -> dict[str, str]:
         attrs = {"weight": str(self.weight), "bias": str(self.bias) if self.bias else "none"}
         attrs.update(self.geometry())
@@ -176,6 +200,46 @@ class Dense(MatMul):
             )
 
 
+@dataclass(frozen=True)
+class WindowGeometry:
+    """A windowed layer over its input as the window generators see it: an input image
+    (h, w, c), a 1-D input as one row (h = 1, a one-tap unpadded first axis); ``kh`` x ``kw``
+    taps, strides ``sh``, ``sw``, ``pt`` / ``pl`` padded rows / columns before the first,
+    ``oh`` x ``ow`` output positions."""
+
+    h: int
+    w: int
+    c: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    pt: int
+    pl: int
+    oh: int
+    ow: int
+
+    @property
+    def taps(self) -> int:
+        return self.kh * self.kw
+
+    @property
+    def positions(self) -> int:
+        return self.oh * self.ow
+
+
+def _geometry(
+    shape: tuple[int, ...], window: tuple[int, ...], strides: tuple[int, ...], padding: tuple[tuple[int, int], ...]
+) -> WindowGeometry:
+    spatial, c = shape[:-1], shape[-1]
+    if len(spatial) == 1:
+        spatial, window, strides, padding = (1, *spatial), (1, *window), (1, *strides), ((0, 0), *padding)
+    out = [(n + pb + pa - k) // s + 1 for n, k, s, (pb, pa) in zip(spatial, window, strides, padding, strict=True)]
+    return WindowGeometry(
+        spatial[0], spatial[1], c, window[0], window[1], strides[0], strides[1], padding[0][0], padding[1][0], *out
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Window:
     """Sliding-window geometry over the spatial axes of a channels-last tensor.
@@ -217,6 +281,10 @@ class Window:
                 )
             out.append((n + pb + pa - k) // s + 1)
         return tuple(out)
+
+    def geometry_of(self, window: tuple[int, ...], shape: tuple[int, ...]) -> WindowGeometry:
+        """``window`` sliding over a channels-last input of ``shape`` with these strides and pads."""
+        return _geometry(shape, window, self.strides, self.padding)
 
     def window_attributes(self) -> dict[str, str]:
         pads = ",".join(f"{b}:{a}" for b, a in self.padding)
@@ -282,6 +350,10 @@ class Conv(MatMul, Window):
     def geometry(self) -> dict[str, str]:
         return self.window_attributes()
 
+    def window_geometry(self, shape: tuple[int, ...]) -> WindowGeometry:
+        """The kernel's windows over an input of ``shape``."""
+        return self.geometry_of(self.kernel, shape)
+
     def check(self, srcs: tuple[TensorSpec, ...]) -> None:
         src = srcs[0]
         if len(src.shape) != self.rank + 1 or src.shape[-1] != self.in_channels:
@@ -341,6 +413,10 @@ class Pool(Layer, Window):
     def attributes(self) -> dict[str, str]:
         return {"function": self.function, "pool": ",".join(map(str, self.pool_size)), **self.window_attributes()}
 
+    def window_geometry(self, shape: tuple[int, ...]) -> WindowGeometry:
+        """The pooling windows over an input of ``shape``."""
+        return self.geometry_of(self.pool_size, shape)
+
     def check(self, srcs: tuple[TensorSpec, ...]) -> None:
         src = srcs[0]
         rank = len(self.pool_size)
@@ -363,6 +439,11 @@ class GlobalPool(Layer):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_function(self.name, self.function)
+
+    def window_geometry(self, shape: tuple[int, ...]) -> WindowGeometry:
+        """One window over the whole input image of ``shape``."""
+        rank = len(shape) - 1
+        return _geometry(shape, shape[:-1], (1,) * rank, ((0, 0),) * rank)
 
     def attributes(self) -> dict[str, str]:
         return {"function": self.function}
@@ -485,6 +566,7 @@ class Reshape(Layer):
     """Row-major reshape (Keras Flatten and Reshape of channels-last tensors); no arithmetic."""
 
     kind: ClassVar[str] = "Reshape"
+    view: ClassVar[bool] = True
 
     def check(self, srcs: tuple[TensorSpec, ...]) -> None:
         if srcs[0].size != self.output.size or srcs[0].format != self.output.format:
