@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fpga_gen import boards
+from fpga_gen import kinds as kinds  # registers every layer kind's handlers with the levels that dispatch on kinds
 from fpga_gen.errors import FpgaGenError
 from fpga_gen.formats import Format
 from fpga_gen.ir import Graph, load

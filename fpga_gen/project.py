@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from fpga_gen import boards, resources
 from fpga_gen.backends.hls import run_csim, write_hls
-from fpga_gen.backends.rtl import CosimResult, run_cosim, write_rtl
+from fpga_gen.backends.rtl import CosimResult, Plan, plan, run_cosim, write_rtl
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.errors import FpgaGenError, GraphError
@@ -35,20 +35,21 @@ from fpga_gen.flows.alveo import write_alveo
 from fpga_gen.flows.rtl_synth import write_rtl_synth
 from fpga_gen.flows.zynq import write_zynq
 from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.golden import quantize_inputs
-from fpga_gen.ir import Graph, MatMul, load
-from fpga_gen.passes import FoldConfig, engine_cycles, lower
+from fpga_gen.ir import Graph, MatMul, load, quantize_inputs
+from fpga_gen.passes import FoldConfig, engine_cycles, lower, schedule
 
 PROJECT_FILE = "project.json"
 
 
 @dataclass(frozen=True)
 class Project:
-    """A generated project: the scheduled graph, its board and the files written for it."""
+    """A generated project: the scheduled graph, its board, its hardware plan (made with the board's
+    DSP primitive) and the files written for it."""
 
     path: Path
     graph: Graph
     board: boards.Board
+    plan: Plan = field(repr=False)
 
     # -- simulation -------------------------------------------------------------------
     def csim(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -81,9 +82,9 @@ class Project:
         The Yosys run is cached in ``rtl/yosys/`` (a first run of a large design takes minutes).
         """
         kind = self.board.dsp_kind
-        estimate = resources.estimate(self.graph, kind)
+        estimate = resources.estimate(self.plan)
         counts = synth_counts(self.path / "rtl", self.board.dsp_primitive.yosys_family) if yosys else None
-        measured = resources.yosys_per_layer(self.graph, counts, kind) if counts is not None else None
+        measured = resources.yosys_per_layer(self.plan, counts) if counts is not None else None
         layers = []
         for layer in self.graph.layers[1:-1]:
             in_fmt = self.graph.input_spec(layer).format
@@ -115,8 +116,8 @@ class Project:
             "clock_mhz": self.board.clock_mhz,
             "layers": layers,
             "totals": totals,
-            "latency_cycles": latency_cycles(self.graph),
-            "interval_cycles": interval_cycles(self.graph),
+            "latency_cycles": latency_cycles(self.plan),
+            "interval_cycles": interval_cycles(self.plan),
         }
 
 
@@ -127,12 +128,13 @@ def build(
     fold: FoldConfig | None = None,
     allow_overfit: bool = False,
 ) -> Project:
-    """Lower ``graph`` for ``board`` and write the HLS, RTL and deployment projects into ``out``.
+    """Lower ``graph``, schedule it for ``board``, and write the HLS, RTL and deployment projects into ``out``.
 
     Without ``fold``, each matmul gets the most lanes the board's DSPs allow, fewer when the
     estimate says the fabric cannot hold them. Raises ResourceError, naming the numbers and
     a folding that fits, when the estimate of the scheduled design exceeds the board,
-    unless ``allow_overfit``. Everything is
+    unless ``allow_overfit``. The hardware plan is made once, with the board's DSP primitive,
+    and serves the RTL writer, the cycle counts and the report. Everything is
     generated in a temporary sibling directory first and moved into place only when all of
     it succeeded, so a failed build leaves ``out`` as it was. An existing ``out`` is
     replaced only when it is an earlier fpga_gen project.
@@ -145,21 +147,19 @@ def build(
             "choose an empty or new directory (nothing was written)"
         )
     config = fold or FoldConfig(max_dsp=board.dsp, dsp_kind=board.dsp_kind)
-    scheduled = lower(graph, config)
-    if not allow_overfit and not resources.fit(scheduled, board).fits:
-        # The default fold budgets DSPs only; LUT-hungry engines (minifloat alignment,
-        # wide Kulisch accumulators) may need fewer lanes to fit the fabric.
-        found = resources.fitting_fold(scheduled, board, config) if fold is None else None
-        if found is None:
-            resources.check_fit(scheduled, board, config)  # raises, with the numbers and the fix
-        else:
-            scheduled = found[1]
+    estimator = resources.Estimator(board)
+    # The default fold budgets DSPs only; LUT-hungry engines (minifloat alignment, wide
+    # Kulisch accumulators) may need fewer lanes to fit the fabric: the search is the default's.
+    scheduled = schedule(lower(graph), config, estimator.fits if fold is None and not allow_overfit else None)
+    if not allow_overfit and not estimator.fits(scheduled):
+        resources.check_fit(scheduled, board, config)  # raises, with the numbers and the fix
+    hardware = estimator.plan(scheduled)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         scheduled.save(staging / "graph")
         write_hls(scheduled, part=board.part, clock_mhz=board.clock_mhz, out=staging / "hls")
-        write_rtl(scheduled, out=staging / "rtl", dsp_kind=board.dsp_kind)
+        write_rtl(hardware, out=staging / "rtl")
         write_rtl_synth(staging, board)
         (write_zynq if board.flow == "zynq" else write_alveo)(staging, board)
         meta = {"board": board.model_dump(), "graph": scheduled.name}
@@ -170,7 +170,7 @@ def build(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Project(target, scheduled, board)
+    return Project(target, scheduled, board, hardware)
 
 
 def open_project(path: str | Path) -> Project:
@@ -189,4 +189,5 @@ def open_project(path: str | Path) -> Project:
             f"{root / PROJECT_FILE}: its board record is not valid for this fpga_gen ({exc}); "
             "the project was probably written by another version: run fpga-gen build again"
         ) from exc
-    return Project(root, load(root / "graph"), board)
+    graph = load(root / "graph")
+    return Project(root, graph, board, plan(graph, board.dsp_kind))

@@ -43,8 +43,8 @@ from fpga_gen import boards
 from fpga_gen.errors import FormatError
 from fpga_gen.formats import Binary, FixedPoint, Format, Ternary, parse_format
 from fpga_gen.ir import Graph, MatMul
-from fpga_gen.passes import FoldConfig, engine_cycles, lower
-from fpga_gen.resources import estimate, total
+from fpga_gen.passes import FoldConfig, engine_cycles, lower, schedule
+from fpga_gen.resources import fit
 
 DEFAULT_FORMATS = ("fixed4", "fixed6", "fixed8", "e2m1", "e3m2", "e4m3", "ternary")
 DEFAULT_ACTIVATIONS = "fixed<8,3,RND_CONV,SAT>"
@@ -168,7 +168,7 @@ def sweep(
         graph = quantize(model, template, activations, calibration, per_channel=per_channel, method=method)
         accs.append(float(np.mean(np.argmax(graph.predict(x), axis=-1) == y)))
         graphs.append(graph)
-    costs = [total(estimate(g, target.dsp_kind)) for g in fold_alike(graphs, target.dsp, target.dsp_kind)]
+    costs = [fit(g, target).need for g in fold_alike(graphs, target.dsp, target.dsp_kind)]
     lut_per_dsp = target.lut / target.dsp
     scalar = [c.lut + c.dsp * lut_per_dsp for c in costs]
     points = tuple(
@@ -195,9 +195,10 @@ def _labels(y: npt.ArrayLike) -> npt.NDArray[np.int64]:
 def fold_alike(graphs: Sequence[Graph], max_dsp: int, dsp_kind: str = "DSP48E1") -> list[Graph]:
     """Each graph lowered to the same throughput: the slowest of their fastest schedules within
     ``max_dsp`` slices of ``dsp_kind`` (module docstring)."""
-    fastest = [lower(g, FoldConfig(max_dsp=max_dsp, dsp_kind=dsp_kind)) for g in graphs]
+    lowered = [lower(g) for g in graphs]
+    fastest = [schedule(g, FoldConfig(max_dsp=max_dsp, dsp_kind=dsp_kind)) for g in lowered]
     target = max(engine_cycles(l, l.fold) for g in fastest for l in g.layers if isinstance(l, MatMul) and l.fold)
-    return [lower(g, FoldConfig(max_dsp=max_dsp, target_cycles=target, dsp_kind=dsp_kind)) for g in graphs]
+    return [schedule(g, FoldConfig(max_dsp=max_dsp, target_cycles=target, dsp_kind=dsp_kind)) for g in lowered]
 
 
 def macs(graph: Graph) -> int:

@@ -1,8 +1,6 @@
-// fpga_gen HLS library: the stream plumbing of a DAG.
+// fpga_gen HLS library: the kernels of Add and Concatenate layers.
 //
-// duplicate: one tensor read by several layers, each its own copy of the stream (a dataflow
-// channel has one consumer). repack: the same elements in beats of another width. add:
-// element-wise sum of two tensors, exact, then one rounding. concat: two channels-last
+// add: element-wise sum of two tensors, exact, then one rounding. concat: two channels-last
 // tensors joined along the channel axis, each element rounded into result_t.
 // Layers with more inputs chain these two-input kernels through exact (add) or
 // already-rounded (concat) intermediate tensors, which gives the same single rounding.
@@ -14,52 +12,6 @@
 #include "hls_stream.h"
 
 namespace fg {
-
-// CONFIG_T: typedef beat_t; static const unsigned beats (per sample), copies.
-template <class CONFIG_T>
-void duplicate(hls::stream<typename CONFIG_T::beat_t> &in,
-               hls::stream<typename CONFIG_T::beat_t> out[CONFIG_T::copies]) {
-Beats:
-    for (unsigned b = 0; b < CONFIG_T::beats; b++) {
-#pragma HLS PIPELINE II=1
-        const typename CONFIG_T::beat_t v = in.read();
-        for (unsigned k = 0; k < CONFIG_T::copies; k++) {
-#pragma HLS UNROLL
-            out[k].write(v);
-        }
-    }
-}
-
-// CONFIG_T: typedef elem_t; static const unsigned n, in_pack, out_pack, group
-// (group = lcm(in_pack, out_pack), a divisor of n).
-template <class CONFIG_T>
-void repack(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::in_pack> > &in,
-            hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::out_pack> > &out) {
-    typename CONFIG_T::elem_t buf[CONFIG_T::group];
-#pragma HLS ARRAY_PARTITION variable=buf complete
-Groups:
-    for (unsigned g = 0; g < CONFIG_T::n / CONFIG_T::group; g++) {
-    Read:
-        for (unsigned b = 0; b < CONFIG_T::group / CONFIG_T::in_pack; b++) {
-#pragma HLS PIPELINE II=1
-            const vec<typename CONFIG_T::elem_t, CONFIG_T::in_pack> v = in.read();
-            for (unsigned k = 0; k < CONFIG_T::in_pack; k++) {
-#pragma HLS UNROLL
-                buf[b * CONFIG_T::in_pack + k] = v[k];
-            }
-        }
-    Write:
-        for (unsigned b = 0; b < CONFIG_T::group / CONFIG_T::out_pack; b++) {
-#pragma HLS PIPELINE II=1
-            vec<typename CONFIG_T::elem_t, CONFIG_T::out_pack> v;
-            for (unsigned k = 0; k < CONFIG_T::out_pack; k++) {
-#pragma HLS UNROLL
-                v[k] = buf[b * CONFIG_T::out_pack + k];
-            }
-            out.write(v);
-        }
-    }
-}
 
 // CONFIG_T: typedef a_t, b_t, result_t, accum_t (holds every a + b exactly); n, pack.
 template <class CONFIG_T>

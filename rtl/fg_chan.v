@@ -13,21 +13,14 @@
 // The per-channel products (scale x element, channel index) stay in fabric: the DSP slices
 // of a design are the matmul engines' alone, as the fold pass budgets them (UG901 USE_DSP).
 (* use_dsp = "no" *)
+`include "fg_params.vh"
 module fg_chan #(
     parameter integer MODE = 0,
     parameter integer N = 4,
     parameter integer ELEMS = 1,
     parameter integer C = 4,
-    // input elements (fg_mf_decode)
-    parameter integer IN_W = 8,
-    parameter integer IN_SIGNED = 1,
-    parameter integer IN_MF = 0,
-    parameter integer IN_E = 4,
-    parameter integer IN_M = 3,
-    parameter integer IN_SUB = 1,
-    parameter integer IN_V_W = 9,
-    parameter integer IN_E_W = 1,
-    parameter integer X_W = 9,
+    // input elements (fg_exact): IN_W .. IN_E_W, X_W
+    `FG_EXACT_PARAMS,
     parameter integer OUT_W = 8,       // output element: mantissa or minifloat code
     // Each mode reads only its own group.
     /* verilator lint_off UNUSEDPARAM */
@@ -46,16 +39,7 @@ module fg_chan #(
     // output conversion (fg_convert, MODE 0)
     parameter integer IN_FRAC = 4,
     parameter integer RELU = 0,
-    parameter integer OUT_MF = 0,
-    parameter integer OUT_FRAC = 4,
-    parameter integer OUT_SIGNED = 1,
-    parameter integer RND_MODE = 0,
-    parameter integer OVF_MODE = 0,
-    parameter integer OUT_E = 4,
-    parameter integer OUT_M = 3,
-    parameter integer OUT_BIAS = 7,
-    parameter integer OUT_SUB = 1,
-    parameter integer OUT_MAX = 126
+    `FG_CONVERT_PARAMS
     /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire                   clk,
@@ -70,15 +54,7 @@ module fg_chan #(
 );
     localparam integer BEATS = N / ELEMS;
     localparam integer G = C / ELEMS;
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer BEAT_W = bits_for(BEATS);
     localparam integer G_W = bits_for(G);
     localparam integer K_W = bits_for(L + 2);
@@ -99,8 +75,7 @@ module fg_chan #(
         for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
             wire [31:0] c = {{(32 - G_W){1'b0}}, g} * ELEMS + e;  // this lane's channel
             wire [X_W-1:0] x;
-            fg_exact #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MF(IN_MF), .IN_E(IN_E), .IN_M(IN_M), .IN_SUB(IN_SUB),
-                       .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
+            fg_exact #(`FG_EXACT_PASS)
                 u_exact (.c(s_tdata[e*IN_W +: IN_W]), .x(x));
             if (MODE == 0) begin : g_scale_shift
                 // An X_W x S_W signed multiplier (in fabric, a sixth of the LUTs of a FIN_W x FIN_W one) into
@@ -114,10 +89,7 @@ module fg_chan #(
                 wire [FIN_W-1:0] prod;
                 fg_extend #(.IN_W(P_W), .OUT_W(FIN_W), .SIGNED(1)) u_p (.x(prod_p), .y(prod));
                 wire [FIN_W-1:0] fin = (prod << P_SHIFT) + SHIFTS[c*FIN_W +: FIN_W];
-                fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
-                             .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE),
-                             .OVF_MODE(OVF_MODE), .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS),
-                             .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+                fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(RELU), .OUT_W(OUT_W), `FG_CONVERT_PASS)
                     u_convert (.x(fin), .y(y[e*OUT_W +: OUT_W]));
             end else begin : g_threshold
                 wire [T_W-1:0] xt;

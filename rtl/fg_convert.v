@@ -2,26 +2,18 @@
 // fixed-point value (two's complement x on the grid 2^-IN_FRAC) into the output format:
 // a fixed-point mantissa through fg_cast (every ap_fixed rounding / overflow mode), or a
 // minifloat code through fg_mf_round (RNE, saturating). Combinational.
+`include "fg_params.vh"
 module fg_convert #(
     parameter integer IN_W = 16,
     parameter integer IN_FRAC = 8,
     parameter integer RELU = 0,
-    parameter integer OUT_MF = 0,      // 0 fixed point, 1 minifloat
     parameter integer OUT_W = 8,       // element width: mantissa, or code = 1 + OUT_E + OUT_M
-    // Each output kind reads only its own group, and the other group's module is not part
-    // of the design (writer.py copies only what is used).
+    // OUT_MF (0 fixed point, 1 minifloat), then the fixed-point group (OUT_FRAC .. OVF_MODE,
+    // fg_cast) and the minifloat group (OUT_E .. OUT_MAX, fg_mf_round): each output kind reads
+    // only its own group, and the other group's module is not part of the design (the writer
+    // copies only what is used).
     /* verilator lint_off UNUSEDPARAM */
-    // fixed point (fg_cast)
-    parameter integer OUT_FRAC = 4,
-    parameter integer OUT_SIGNED = 1,
-    parameter integer RND_MODE = 0,
-    parameter integer OVF_MODE = 0,
-    // minifloat (fg_mf_round)
-    parameter integer OUT_E = 4,
-    parameter integer OUT_M = 3,
-    parameter integer OUT_BIAS = 7,
-    parameter integer OUT_SUB = 1,
-    parameter integer OUT_MAX = 126
+    `FG_CONVERT_PARAMS
     /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire [IN_W-1:0]  x,

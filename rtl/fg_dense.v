@@ -55,6 +55,7 @@
 // last output beat at w + SF*NF + DOT + 2; successive vectors SF*NF cycles apart.
 // Backpressure: the whole compute pipeline (registers, ROM reads, DSP CE pins) holds
 // while the output register is full and not accepted; the input side keeps filling.
+`include "fg_params.vh"
 module fg_dense #(
     parameter integer ENGINE = 0,      // 0 DSP chain, 1 minifloat, 2 multiplier-free
     parameter integer N_IN = 4,
@@ -107,17 +108,8 @@ module fg_dense #(
     parameter integer FIN_FRAC = 8,
     // output conversion (fg_convert)
     parameter integer RELU = 0,
-    parameter integer OUT_MF = 0,
     parameter integer OUT_W = 8,
-    parameter integer OUT_FRAC = 4,
-    parameter integer OUT_SIGNED = 1,
-    parameter integer RND_MODE = 0,
-    parameter integer OVF_MODE = 0,
-    parameter integer OUT_E = 4,
-    parameter integer OUT_M = 3,
-    parameter integer OUT_BIAS = 7,
-    parameter integer OUT_SUB = 1,
-    parameter integer OUT_MAX = 126,
+    `FG_CONVERT_PARAMS,
     parameter MEM_PREFIX = "dense"     // weight ROMs <prefix>_wNNNN.mem, bias <prefix>_bNNNN.mem
 ) (
     input  wire                     clk,
@@ -134,15 +126,7 @@ module fg_dense #(
     localparam integer NF = N_OUT / PE;
     localparam integer STEPS = SF * NF;
     localparam integer IN_BEATS = N_IN / IN_ELEMS;
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer SF_W = bits_for(SF);
     localparam integer NF_W = bits_for(NF);
     localparam integer STEP_W = bits_for(STEPS);
@@ -403,9 +387,7 @@ module fg_dense #(
             always @(posedge clk) begin
                 if (en && acc_valid) acc <= (acc_first ? acc_init : acc) + term;
             end
-            fg_convert #(.IN_W(FIN_W), .IN_FRAC(FIN_FRAC), .RELU(RELU), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
-                         .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
-                         .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+            fg_convert #(.IN_W(FIN_W), .IN_FRAC(FIN_FRAC), .RELU(RELU), .OUT_W(OUT_W), `FG_CONVERT_PASS)
                 u_convert (.x(fin), .y(y[p*OUT_W +: OUT_W]));
         end
     endgenerate

@@ -1,16 +1,9 @@
 // fg_exact: one stream element -> its exact value on its format's grid, two's complement in
 // X_W bits: fg_mf_decode's v << e (for fixed point the mantissa itself, sign- or
 // zero-extended). Combinational.
+`include "fg_params.vh"
 module fg_exact #(
-    parameter integer IN_W = 8,
-    parameter integer IN_SIGNED = 1,
-    parameter integer IN_MF = 0,
-    parameter integer IN_E = 4,
-    parameter integer IN_M = 3,
-    parameter integer IN_SUB = 1,
-    parameter integer IN_V_W = 9,
-    parameter integer IN_E_W = 1,
-    parameter integer X_W = 9
+    `FG_EXACT_PARAMS  // IN_W-bit element, its fg_mf_decode fields, X_W (fg_params.vh)
 ) (
     input  wire [IN_W-1:0] c,
     output wire [X_W-1:0]  x

@@ -3,6 +3,7 @@
 // A beat is taken when every FIFO has room (ready does not depend on the readers' ready)
 // and is readable from the cycle after; a FIFO's head is its output (first-word
 // fall-through from a LUT-RAM array).
+`include "fg_params.vh"
 module fg_fork #(
     parameter integer K = 2,           // readers
     parameter integer W = 8,           // beat bits
@@ -17,15 +18,7 @@ module fg_fork #(
     output wire [K-1:0]   m_tvalid,
     input  wire [K-1:0]   m_tready
 );
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer A_W = bits_for(DEPTH);
     localparam integer C_W = bits_for(DEPTH + 1);
     localparam integer LAST = DEPTH - 1;

@@ -7,6 +7,7 @@
 //           so this is the rounding of each input into the output format).
 // One register stage: a beat taken in cycle t leaves in cycle t+1 when the output is ready.
 // m_tlast marks the last beat of each N-element frame.
+`include "fg_params.vh"
 module fg_merge #(
     parameter integer MODE = 0,
     parameter integer K = 2,
@@ -19,17 +20,8 @@ module fg_merge #(
     /* verilator lint_on UNUSEDPARAM */
     // output conversion (fg_convert)
     parameter integer IN_FRAC = 4,
-    parameter integer OUT_MF = 0,
     parameter integer OUT_W = 8,
-    parameter integer OUT_FRAC = 4,
-    parameter integer OUT_SIGNED = 1,
-    parameter integer RND_MODE = 0,
-    parameter integer OVF_MODE = 0,
-    parameter integer OUT_E = 4,
-    parameter integer OUT_M = 3,
-    parameter integer OUT_BIAS = 7,
-    parameter integer OUT_SUB = 1,
-    parameter integer OUT_MAX = 126
+    `FG_CONVERT_PARAMS
 ) (
     input  wire                     clk,
     input  wire                     rst_n,
@@ -42,15 +34,7 @@ module fg_merge #(
     output wire                     m_tlast
 );
     localparam integer BEATS = N / ELEMS;
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer BEAT_W = bits_for(BEATS);
     localparam integer BEAT_LAST = BEATS - 1;
 
@@ -115,9 +99,7 @@ module fg_merge #(
     genvar e;
     generate
         for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
-            fg_convert #(.IN_W(ACC_W), .IN_FRAC(IN_FRAC), .RELU(0), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
-                         .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
-                         .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+            fg_convert #(.IN_W(ACC_W), .IN_FRAC(IN_FRAC), .RELU(0), .OUT_W(OUT_W), `FG_CONVERT_PASS)
                 u_convert (.x(x[e*ACC_W +: ACC_W]), .y(y[e*OUT_W +: OUT_W]));
         end
     endgenerate

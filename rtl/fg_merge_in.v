@@ -4,19 +4,12 @@
 // common grid: << SHIFT in ACC_W bits, two's complement. Lossless.
 // A beat accepted in cycle t gives its first piece in cycle t+1; the register takes the
 // next beat in the cycle its last piece leaves.
+`include "fg_params.vh"
 module fg_merge_in #(
     parameter integer IN_ELEMS = 2,    // elements per input beat, a multiple of ELEMS
     parameter integer ELEMS = 1,
-    // input elements (fg_mf_decode)
-    parameter integer IN_W = 8,
-    parameter integer IN_SIGNED = 1,
-    parameter integer IN_MF = 0,
-    parameter integer IN_E = 4,
-    parameter integer IN_M = 3,
-    parameter integer IN_SUB = 1,
-    parameter integer IN_V_W = 9,
-    parameter integer IN_E_W = 1,
-    parameter integer X_W = 9,         // the exact value on the input's own grid
+    // input elements (fg_exact): IN_W .. IN_E_W, X_W
+    `FG_EXACT_PARAMS,
     parameter integer SHIFT = 0,       // own grid -> common grid
     parameter integer ACC_W = 12       // >= X_W + SHIFT
 ) (
@@ -30,15 +23,7 @@ module fg_merge_in #(
     input  wire                     m_tready
 );
     localparam integer PIECES = IN_ELEMS / ELEMS;
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer P_W = bits_for(PIECES);
     localparam integer P_LAST = PIECES - 1;
 
@@ -70,8 +55,7 @@ module fg_merge_in #(
         for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
             wire [X_W-1:0] x;
             wire [ACC_W-1:0] xa;
-            fg_exact #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MF(IN_MF), .IN_E(IN_E), .IN_M(IN_M), .IN_SUB(IN_SUB),
-                       .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
+            fg_exact #(`FG_EXACT_PASS)
                 u_exact (.c(now[e*IN_W +: IN_W]), .x(x));
             fg_extend #(.IN_W(X_W), .OUT_W(ACC_W), .SIGNED(1)) u_x (.x(x), .y(xa));
             assign m_tdata[e*ACC_W +: ACC_W] = xa << SHIFT;

@@ -19,6 +19,7 @@
 //      set), 0 for a subnormal; adding the RNE increment to the whole code carries a
 //      mantissa overflow into the field (and a subnormal into the smallest normal).
 //   5. Codes grow with magnitudes, so saturation is one comparison with MAX_CODE.
+`include "fg_params.vh"
 module fg_mf_round #(
     parameter integer IN_W = 16,
     parameter integer IN_FRAC = 8,
@@ -32,15 +33,7 @@ module fg_mf_round #(
     input  wire [IN_W-1:0] x,
     output wire [E+M:0]    y
 );
-    // Width for values 0 .. n-1: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer EMIN = 1 - BIAS;
     localparam integer PAD_NEED = M + 1 - (EMIN + IN_FRAC);
     localparam integer PAD = (PAD_NEED > 0) ? PAD_NEED : 0;

@@ -12,37 +12,21 @@
 //            combinational before the output register (n <= TAPS is small).
 // One register stage: the last tap accepted in cycle t leaves in cycle t+1; the input
 // stalls while the output is full and not accepted. m_tlast marks beat OUT_BEATS - 1.
+`include "fg_params.vh"
 module fg_pool #(
     parameter integer TAPS = 4,
     parameter integer ELEMS = 1,
     parameter integer OUT_BEATS = 1,   // output beats per frame
     parameter integer MAX = 1,
-    // input elements (fg_mf_decode)
-    parameter integer IN_W = 8,
-    parameter integer IN_SIGNED = 1,
-    parameter integer IN_MF = 0,
-    parameter integer IN_E = 4,
-    parameter integer IN_M = 3,
-    parameter integer IN_SUB = 1,
-    parameter integer IN_V_W = 9,
-    parameter integer IN_E_W = 1,
-    parameter integer X_W = 9,         // the exact input value, two's complement
+    // input elements (fg_exact): IN_W .. IN_E_W, X_W
+    `FG_EXACT_PARAMS,
     parameter integer ACC_W = 9,       // the running maximum (X_W) or sum
     parameter integer EXTRA = 1,       // average: quotient bits below the sum's grid
     parameter integer CNT_W = 3,       // holds TAPS
     // output conversion (fg_convert)
     parameter integer IN_FRAC = 4,
-    parameter integer OUT_MF = 0,
     parameter integer OUT_W = 8,
-    parameter integer OUT_FRAC = 4,
-    parameter integer OUT_SIGNED = 1,
-    parameter integer RND_MODE = 0,
-    parameter integer OVF_MODE = 0,
-    parameter integer OUT_E = 4,
-    parameter integer OUT_M = 3,
-    parameter integer OUT_BIAS = 7,
-    parameter integer OUT_SUB = 1,
-    parameter integer OUT_MAX = 126
+    `FG_CONVERT_PARAMS
 ) (
     input  wire                   clk,
     input  wire                   rst_n,
@@ -55,15 +39,7 @@ module fg_pool #(
     input  wire                   m_tready,
     output wire                   m_tlast
 );
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     localparam integer TAP_W = bits_for(TAPS);
     localparam integer BEAT_W = bits_for(OUT_BEATS);
     localparam integer TAP_LAST = TAPS - 1;
@@ -89,8 +65,7 @@ module fg_pool #(
     generate
         for (e = 0; e < ELEMS; e = e + 1) begin : g_lane
             wire [X_W-1:0] xe;
-            fg_exact #(.IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MF(IN_MF), .IN_E(IN_E), .IN_M(IN_M), .IN_SUB(IN_SUB),
-                       .IN_V_W(IN_V_W), .IN_E_W(IN_E_W), .X_W(X_W))
+            fg_exact #(`FG_EXACT_PASS)
                 u_exact (.c(s_tdata[e*IN_W +: IN_W]), .x(xe));
             wire [ACC_W-1:0] x;
             fg_extend #(.IN_W(X_W), .OUT_W(ACC_W), .SIGNED(1)) u_x (.x(xe), .y(x));
@@ -115,9 +90,7 @@ module fg_pool #(
             always @(posedge clk) begin
                 if (take) acc <= acc_next;
             end
-            fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(0), .OUT_MF(OUT_MF), .OUT_W(OUT_W),
-                         .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED), .RND_MODE(RND_MODE), .OVF_MODE(OVF_MODE),
-                         .OUT_E(OUT_E), .OUT_M(OUT_M), .OUT_BIAS(OUT_BIAS), .OUT_SUB(OUT_SUB), .OUT_MAX(OUT_MAX))
+            fg_convert #(.IN_W(FIN_W), .IN_FRAC(IN_FRAC), .RELU(0), .OUT_W(OUT_W), `FG_CONVERT_PASS)
                 u_convert (.x(fin), .y(y[e*OUT_W +: OUT_W]));
         end
     endgenerate

@@ -28,6 +28,7 @@
 // Address arithmetic (constant multiples of W, G, SW, FRAME) stays in fabric: the DSP slices
 // of a design are the matmul engines' alone, as the fold pass budgets them (UG901 USE_DSP).
 (* use_dsp = "no" *)
+`include "fg_params.vh"
 module fg_window #(
     parameter integer H = 1,
     parameter integer W = 4,
@@ -58,15 +59,7 @@ module fg_window #(
     localparam integer FRAME = H * W * G;   // beats per frame
     localparam integer SPAN = ((KH - 1) * W + KW + SW) * G;
     localparam integer LIMIT = SPAN < 2 * FRAME ? SPAN : 2 * FRAME;
-    // Counter width for n distinct values: ceil(log2(n)), at least 1 (Verilog-2001 has no $clog2).
-    function integer bits_for;
-        input integer n;
-        integer v;
-        begin
-            bits_for = 1;
-            for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1;
-        end
-    endfunction
+    `FG_BITS_FOR
     // A coordinate clamped into [0, coord_max]: the nearest real row or column.
     function signed [31:0] clamp;
         input signed [31:0] coord;

@@ -129,3 +129,30 @@ def _uniform(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) ->
         return scaled
     values = fmt.from_codes(np.arange(2**fmt.bits))
     return rng.choice(values[np.isfinite(values)], size=shape)
+
+
+def every_kind() -> Graph:
+    """One graph with a layer of every kind, 2-D and 1-D, branches, explicit asymmetric pads and folds."""
+    rng = np.random.default_rng(0)
+    act = "fixed<10,4,RND,SAT>"
+
+    def u(fmt: str, *shape: int) -> np.ndarray:
+        return _uniform(rng, fmt, shape)
+
+    b = GraphBuilder("every", (6, 6, 2), "fixed<8,3>")
+    w, bias = u("fixed<6,1>", 3, 3, 2, 4), u("fixed<8,2>", 4)
+    b.conv(w, "fixed<6,1>", bias, "fixed<8,2>", strides=(1, 2), padding=((1, 0), (0, 2)), name="c2", output_format=act)
+    b.conv(u("fixed<6,1>", 2, 2, 4, 2), "fixed<6,1>", strides=2, padding="same", depthwise=True, name="dw2")
+    b.pool("max", 2, padding="same", name="p2", output_format=act)
+    b.scale_shift(u("fixed<6,2>", 8), "fixed<6,2>", u("fixed<6,2>", 8), "fixed<6,2>", output_format=act, name="ss")
+    b.threshold(np.sort(u("fixed<8,3>", 8, 3), axis=1), u("fixed<4,4>", 8, 4), "fixed<4,4>", name="th")
+    b.reshape((2, 8), name="rs")
+    b.conv(u("e2m1", 2, 8, 3), "e2m1", padding=((1, 0),), name="c1", output_format=act)
+    b.conv(u("ternary<0.5>", 2, 3, 2), "ternary<0.5>", padding="same", depthwise=True, name="dw1", output_format=act)
+    b.pool("avg", 2, strides=1, padding=((1, 0),), name="p1", output_format="e4m3")
+    b.add("dw1", "p1", name="sum")
+    b.concatenate("sum", "dw1", output_format=act, name="cat")
+    b.global_pool("avg", output_format=act, name="gp")
+    b.dense(u("fixed<6,1>", 12, 3), "fixed<6,1>", name="d")
+    b.activation("relu", "ufixed<8,3,RND_CONV,SAT>", name="act")
+    return with_folds(b.build(), [Fold(2, 3), Fold(8, 1), Fold(1, 8), Fold(6, 2), Fold(3, 4)])

@@ -12,8 +12,7 @@ import numpy as np
 from graphs import random_inputs
 
 from fpga_gen.backends.hls import build_csim, run_csim, write_hls
-from fpga_gen.golden import evaluate_ints, quantize_inputs
-from fpga_gen.ir import Graph
+from fpga_gen.ir import Graph, evaluate_ints, quantize_inputs
 
 PART = "xc7z020clg400-1"
 BATCH = 2000

@@ -37,6 +37,9 @@ def test_rtl_synth_script_for_the_board(tmp_path: Path, name: str) -> None:
     assert synth.option("-top") == manifest["top"]
     assert synth.option("-part") == board.part
     assert synth.option("-mode") == "out_of_context"
+    # the sources `include the headers beside them
+    assert Path(synth.option("-include_dirs")) == (root / "rtl").resolve()
+    assert all((root / "rtl" / h).is_file() for h in manifest["headers"])
 
     xdc = Path(run.one("read_xdc").args[0])
     constraints = run_tcl(xdc)

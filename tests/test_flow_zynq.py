@@ -25,8 +25,7 @@ from fpga_gen import boards
 from fpga_gen.backends.hls.codes import ints_to_codes
 from fpga_gen.errors import BoardError, FormatError
 from fpga_gen.flows.zynq import BD_NAME, DMA_CELL, hls_ip_dir, ip_vlnv, write_zynq
-from fpga_gen.golden import quantize_inputs
-from fpga_gen.ir import Graph
+from fpga_gen.ir import Graph, quantize_inputs
 from fpga_gen.packing import pack
 
 BOARDS = ("pynq-z2", "kv260", "zcu104")

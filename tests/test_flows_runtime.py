@@ -12,7 +12,7 @@ from graphs import random_inputs, random_mlp
 
 from fpga_gen.backends.hls.codes import ints_to_codes
 from fpga_gen.flows.runtime import vendor_runtime
-from fpga_gen.golden import quantize_inputs
+from fpga_gen.ir import quantize_inputs
 from fpga_gen.packing import pack
 
 _SCRIPT = """

@@ -30,8 +30,7 @@ from test_fixed import reference as fixed_reference
 
 from fpga_gen.formats import FixedPoint, Format, MiniFloat, parse_format
 from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.golden import evaluate_ints, quantize_inputs
-from fpga_gen.ir import Conv, Graph, GraphBuilder, Pool
+from fpga_gen.ir import Conv, Graph, GraphBuilder, Pool, evaluate_ints, quantize_inputs
 
 Pads = tuple[tuple[int, int], ...]
 Padding = str | Pads

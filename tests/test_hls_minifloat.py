@@ -35,8 +35,7 @@ from fpga_gen.backends.hls.codes import codes_to_ints
 from fpga_gen.errors import FormatError, UnsupportedLayerError
 from fpga_gen.formats import PRESETS, Binary, FixedPoint, MiniFloat, Ternary
 from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.golden import evaluate_ints
-from fpga_gen.ir import Dense, Fold, Graph
+from fpga_gen.ir import Dense, Fold, Graph, evaluate_ints
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.passes import fuse_activations
 from fpga_gen.toolpaths import ap_types_include, package_dir

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from graphs import _uniform, with_folds
+from graphs import every_kind
 
 import fpga_gen
 from fpga_gen.errors import GraphError
@@ -23,7 +23,6 @@ from fpga_gen.ir import (
     IDENTIFIER,
     LAYER_KINDS,
     Conv,
-    Fold,
     Graph,
     GraphBuilder,
     Input,
@@ -43,33 +42,6 @@ def tf() -> ModuleType:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return importlib.import_module("tensorflow")
-
-
-def every_kind() -> Graph:
-    """One graph with a layer of every kind, 2-D and 1-D, branches, explicit asymmetric pads and folds."""
-    rng = np.random.default_rng(0)
-    act = "fixed<10,4,RND,SAT>"
-
-    def u(fmt: str, *shape: int) -> np.ndarray:
-        return _uniform(rng, fmt, shape)
-
-    b = GraphBuilder("every", (6, 6, 2), "fixed<8,3>")
-    w, bias = u("fixed<6,1>", 3, 3, 2, 4), u("fixed<8,2>", 4)
-    b.conv(w, "fixed<6,1>", bias, "fixed<8,2>", strides=(1, 2), padding=((1, 0), (0, 2)), name="c2", output_format=act)
-    b.conv(u("fixed<6,1>", 2, 2, 4, 2), "fixed<6,1>", strides=2, padding="same", depthwise=True, name="dw2")
-    b.pool("max", 2, padding="same", name="p2", output_format=act)
-    b.scale_shift(u("fixed<6,2>", 8), "fixed<6,2>", u("fixed<6,2>", 8), "fixed<6,2>", output_format=act, name="ss")
-    b.threshold(np.sort(u("fixed<8,3>", 8, 3), axis=1), u("fixed<4,4>", 8, 4), "fixed<4,4>", name="th")
-    b.reshape((2, 8), name="rs")
-    b.conv(u("e2m1", 2, 8, 3), "e2m1", padding=((1, 0),), name="c1", output_format=act)
-    b.conv(u("ternary<0.5>", 2, 3, 2), "ternary<0.5>", padding="same", depthwise=True, name="dw1", output_format=act)
-    b.pool("avg", 2, strides=1, padding=((1, 0),), name="p1", output_format="e4m3")
-    b.add("dw1", "p1", name="sum")
-    b.concatenate("sum", "dw1", output_format=act, name="cat")
-    b.global_pool("avg", output_format=act, name="gp")
-    b.dense(u("fixed<6,1>", 12, 3), "fixed<6,1>", name="d")
-    b.activation("relu", "ufixed<8,3,RND_CONV,SAT>", name="act")
-    return with_folds(b.build(), [Fold(2, 3), Fold(8, 1), Fold(1, 8), Fold(6, 2), Fold(3, 4)])
 
 
 def test_every_kind_is_in_the_graph() -> None:

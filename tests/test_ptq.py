@@ -21,7 +21,7 @@ from fpga_gen.formats import Binary, FixedPoint, MiniFloat, Ternary
 from fpga_gen.frontends._tf import import_qkeras
 from fpga_gen.frontends.calibrate import calibrate, calibrate_channels
 from fpga_gen.ir import Activation, Conv2D, Dense, Pool, Reshape, ScaleShift
-from fpga_gen.passes import FoldConfig, lower
+from fpga_gen.passes import FoldConfig, lower, schedule
 
 pytestmark = pytest.mark.xdist_group("ptq")  # one worker trains the models once
 tf_keras, _ = import_qkeras()
@@ -152,7 +152,7 @@ def test_accuracy_close_to_float(which: str, weights: str, request: pytest.Fixtu
 def test_cnn_lowers_to_plain_hardware_layers(weights: str, cnn: Any, data: ptq_models.Digits) -> None:
     """What the backends build: fused and folded, Conv2D -> Pool -> Reshape -> Dense, same outputs."""
     graph = fpga_gen.quantize(cnn, weights=weights, activations="fixed<8,3>", calibration=data.x_train[:400])
-    lowered = lower(graph, FoldConfig(max_dsp=64))
+    lowered = schedule(lower(graph), FoldConfig(max_dsp=64))
     assert [l.kind for l in lowered.layers] == ["Input", "Conv2D", "Pool", "Reshape", "Dense", "Output"]
     assert lowered["conv"].activation == "relu" and lowered["conv"].fold is not None
     assert np.array_equal(lowered.predict(data.x_test), graph.predict(data.x_test))

@@ -12,12 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fpga_gen import boards
-from fpga_gen.backends.rtl.plan import DenseStage, plan
+from fpga_gen.backends.rtl import plan
+from fpga_gen.backends.rtl.cost import memory
 from fpga_gen.errors import ResourceError
 from fpga_gen.ir import Fold, Graph, MatMul, Reshape
 from fpga_gen.ir.builder import GraphBuilder
-from fpga_gen.passes import FoldConfig, dsp_count, fold, fuse_activations
-from fpga_gen.resources import Resources, check_fit, estimate, fit, fitting_fold, memory, total
+from fpga_gen.kinds.matmul import DenseStage
+from fpga_gen.passes import FoldConfig, dsp_count, fitting_fold, fold, fuse_activations
+from fpga_gen.resources import Resources, check_fit, estimate, fit, total
 
 FORMATS = {  # (input, weights, activations) of the random graphs
     "fixed": ("fixed<8,3>", "fixed<6,1>", "ufixed<8,3,RND_CONV,SAT>"),
@@ -59,7 +61,7 @@ def test_estimate_dsp_is_the_plans_and_the_fold_budgets(
     """Fixed-point layers with pe > 1 and formats narrow enough for the kind's pre-adder are
     packed (two PE rows per slice): the estimate, the plan and the fold budget count them alike."""
     graph = _random_graph(seed, kind, formats, max_dsp)
-    est = estimate(graph, dsp_kind)
+    est = estimate(plan(graph, dsp_kind))
     assert list(est) == [l.name for l in graph.layers[1:-1]]  # every layer but Input / Output, in order
     stages = plan(graph, dsp_kind).stages
     for layer in graph.layers[1:-1]:
@@ -84,7 +86,7 @@ def test_the_input_fork_is_costed_under_the_input() -> None:
     b.dense(rng.integers(-8, 8, size=(4, 2)) / 8, "fixed<5,1>", name="b", source="input")
     b.add("a", "b", output_format="fixed<10,4>")
     graph = fold(fuse_activations(b.build()), FoldConfig(max_dsp=8))
-    est = estimate(graph)
+    est = estimate(plan(graph))
     assert list(est) == ["input", "a", "b", "add0"] and est["input"].lut > 0 and est["input"].dsp == 0
 
 
@@ -111,7 +113,7 @@ def test_a_big_layer_keeps_its_weights_in_block_ram() -> None:
     graph = with_folds(b.build(), [Fold(4, 4)])
     (stage,) = [s for s in plan(graph).stages if isinstance(s, DenseStage)]
     assert (stage.layer.n_out // 4 * 1024 // 4, 4 * stage.weight_bits) == (16384, 24)
-    r = estimate(graph)["dense0"]
+    r = estimate(plan(graph))["dense0"]
     assert r.bram36 == 4 * 12 and r.dsp == 8
     assert fit(graph, "pynq-z2").fits and fit(graph, "pynq-z2").utilization()["bram36"] == 48 / 140
 
@@ -120,16 +122,16 @@ def test_check_fit_refuses_an_oversized_model_and_names_the_fold_that_fits() -> 
     # folded for 100,000 DSPs; 12-bit weights do not pack (8 + 12 + more bits > 25)
     graph = random_mlp(1, (256, 128, 64, 10), weight_format="fixed<12,2>", max_dsp=100_000)
     pynq = boards.load("pynq-z2")
-    need = total(estimate(graph)).dsp
+    need = total(estimate(plan(graph))).dsp
     assert need > pynq.dsp
     with pytest.raises(ResourceError) as err:
         check_fit(graph, pynq)
     message = str(err.value)
     assert f"needs {need} DSP48E1, pynq-z2 has 220" in message
-    found = fitting_fold(graph, pynq, FoldConfig(max_dsp=pynq.dsp))
+    found = fitting_fold(graph, FoldConfig(max_dsp=pynq.dsp), lambda g: fit(g, pynq).fits, pynq.dsp)
     assert found is not None
     cfg, refolded = found
-    assert f"Fold it smaller: {cfg!r} in fpga_gen.passes.lower gives " in message
+    assert f"Fold it smaller: {cfg!r} in fpga_gen.passes.schedule gives " in message
     assert refolded == fold(graph, cfg)
     for layer in refolded.layers:  # the message lists the folds that config gives
         if isinstance(layer, MatMul) and layer.fold:
@@ -140,11 +142,11 @@ def test_check_fit_refuses_an_oversized_model_and_names_the_fold_that_fits() -> 
 def test_check_fit_folds_multiplier_free_lanes_down_to_the_luts() -> None:
     """Ternary layers use no DSP: on a board with few LUTs the fix is fewer lanes, the most that fit."""
     graph = random_mlp(5, (64, 64, 16), weight_format="ternary<0.5>", max_dsp=1)  # 512 lanes
-    need = total(estimate(graph))
+    need = total(estimate(plan(graph)))
     small = boards.load("pynq-z2").model_copy(update={"name": "tiny", "lut": need.lut // 3})
     with pytest.raises(ResourceError, match=rf"needs {need.lut} LUTs, tiny has {need.lut // 3}\. Fold it smaller"):
         check_fit(graph, small)
-    found = fitting_fold(graph, small, FoldConfig(max_dsp=small.dsp))
+    found = fitting_fold(graph, FoldConfig(max_dsp=small.dsp), lambda g: fit(g, small).fits, small.dsp)
     assert found is not None
     cfg, refolded = found
     assert cfg.max_lanes < 512 and fit(refolded, small).fits
@@ -158,7 +160,7 @@ def test_check_fit_names_the_boards_a_model_fits_when_no_fold_does() -> None:
     with pytest.raises(ResourceError) as err:
         check_fit(graph, "pynq-z2")
     message = str(err.value)
-    need = total(estimate(graph)).bram36
+    need = total(estimate(plan(graph))).bram36
     assert f"needs {need:g} BRAM36, pynq-z2 has 140" in message and "no folding fits it" in message
     fits = [name for name in boards.known() if fit(fold(graph, FoldConfig(10**9, 10**12, 1, 10**9)), name).fits]
     assert fits and "pynq-z2" not in fits and f"It fits {', '.join(fits)}" in message
@@ -168,7 +170,7 @@ def test_fit_report() -> None:
     graph = random_mlp(3, (16, 8, 4), max_dsp=40)
     report = fit(graph, "kv260")
     assert report.fits and not report.over and report.dsp_kind == "DSP48E2"
-    assert report.need == total(estimate(graph, "DSP48E2")) and report.have.dsp == 1248
+    assert report.need == total(estimate(plan(graph, "DSP48E2"))) and report.have.dsp == 1248
     assert report.utilization()["dsp"] == report.need.dsp / 1248 and report.utilization()["uram"] == 0.0
     doc = report.report()
     assert doc["fits"] and doc["need"]["lut"] == report.need.lut and doc["have"]["lut"] == boards.load("kv260").lut

@@ -21,18 +21,18 @@ from fpga_gen.backends.rtl import (
     DspOperandError,
     interval_cycles,
     latency_cycles,
+    plan,
     run_cosim,
     verilator,
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import ConvertUnit, run_convert_bench
 from fpga_gen.backends.rtl.cosim import read_ports, simulation_sources
-from fpga_gen.backends.rtl.plan import OVF_CODES, RND_CODES, Convert
+from fpga_gen.backends.rtl.stages import OVF_CODES, RND_CODES, Convert
 from fpga_gen.errors import FpgaGenError, ToolError
 from fpga_gen.formats import OVERFLOW_MODES, ROUNDING_MODES, FixedPoint, parse_format
 from fpga_gen.formats.sizing import accumulator_format
-from fpga_gen.golden import evaluate_ints, quantize_inputs
-from fpga_gen.ir import Dense, Fold, Graph
+from fpga_gen.ir import Dense, Fold, Graph, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
 
 # -- fg_cast: every rounding x overflow mode, every input code ------------------------------
@@ -132,7 +132,7 @@ def designs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Graph, 
     for name, make in DESIGNS.items():
         graph = make()
         x, _ = quantize_inputs(graph, random_inputs(5, graph, BATCH))
-        out[name] = (graph, write_rtl(graph, out=tmp_path_factory.mktemp(f"rtl_{name}")), x)
+        out[name] = (graph, write_rtl(plan(graph), out=tmp_path_factory.mktemp(f"rtl_{name}")), x)
     return out
 
 
@@ -164,11 +164,11 @@ def test_cosim_matches_golden(name: str, designs: dict[str, Any], results: dict[
 def test_cycles_match_timing_model(name: str, designs: dict[str, Any], results: dict[str, CosimResult]) -> None:
     graph = designs[name][0]
     r = results[name]
-    assert r.latency_cycles == latency_cycles(graph)
-    assert r.interval_cycles == interval_cycles(graph)
+    assert r.latency_cycles == latency_cycles(plan(graph))
+    assert r.interval_cycles == interval_cycles(plan(graph))
     # Back to back, every vector after the first leaves exactly one interval after the previous.
-    assert np.all(np.diff(r.output_cycles) == interval_cycles(graph))
-    assert r.total_cycles == latency_cycles(graph) + (BATCH - 1) * interval_cycles(graph)
+    assert np.all(np.diff(r.output_cycles) == interval_cycles(plan(graph)))
+    assert r.total_cycles == latency_cycles(plan(graph)) + (BATCH - 1) * interval_cycles(plan(graph))
 
 
 @pytest.mark.slow
@@ -177,15 +177,15 @@ def test_backpressure_and_idle_inputs_stay_exact(name: str, designs: dict[str, A
     graph, rtl, x = designs[name]
     r = run_cosim(rtl, x, backpressure=0.6, idle=0.3, seed=4)
     assert np.array_equal(r.outputs, evaluate_ints(graph, x))
-    assert r.total_cycles > latency_cycles(graph) + (BATCH - 1) * interval_cycles(graph)
+    assert r.total_cycles > latency_cycles(plan(graph)) + (BATCH - 1) * interval_cycles(plan(graph))
 
 
 def test_timing_formula() -> None:
     """Hand-derived numbers for design A (see fpga_gen/backends/rtl/timing.py)."""
     graph = _design_a()
     # input: 12 beats (simd 1); dense0 1x1: 96 steps; dense1 6x8: 1 step; dense2 2x3: 4 steps
-    assert latency_cycles(graph) == (12 - 1) + (96 + 1 + 5) + (1 + 8 + 5) + (4 + 3 + 5)
-    assert interval_cycles(graph) == 96
+    assert latency_cycles(plan(graph)) == (12 - 1) + (96 + 1 + 5) + (1 + 8 + 5) + (4 + 3 + 5)
+    assert interval_cycles(plan(graph)) == 96
 
 
 def test_generated_rtl_is_lint_clean(designs: dict[str, Any]) -> None:
@@ -200,7 +200,7 @@ def test_manifest_and_rom_files(designs: dict[str, Any]) -> None:
     manifest = json.loads((rtl / "manifest.json").read_text())
     assert manifest["top"] == f"{graph.name}_top"
     assert manifest["input"] | {"elems": 1, "beats": 12, "bus_bits": 8} == manifest["input"]
-    assert manifest["latency_cycles"] == latency_cycles(graph)
+    assert manifest["latency_cycles"] == latency_cycles(plan(graph))
     ports = read_ports(rtl / f"{manifest['top']}.v", manifest["top"])  # pyverilog's view of the top
     assert {name: {"direction": p.direction, "width": p.width} for name, p in ports.items()} == manifest["ports"]
     for name in manifest["sources"] + manifest["sim_sources"] + manifest["mem_files"]:
@@ -239,19 +239,19 @@ def test_operands_too_wide_for_the_dsp(
 ) -> None:
     graph = _one_layer(input_format, weight_format, n_in, simd)
     with pytest.raises(DspOperandError, match=match):
-        write_rtl(graph, out=tmp_path / "rtl")
+        write_rtl(plan(graph), out=tmp_path / "rtl")
     assert not (tmp_path / "rtl").exists()
 
 
 def test_widest_operands_that_fit(tmp_path: Path) -> None:
-    write_rtl(_one_layer("ufixed<24,4>", "ufixed<17,2>", 4, 2), out=tmp_path / "unsigned")
+    write_rtl(plan(_one_layer("ufixed<24,4>", "ufixed<17,2>", 4, 2)), out=tmp_path / "unsigned")
     # The longest chain of 25 x 18-bit products whose exact partial sum fits the 48-bit cascade.
     a, w = parse_format("fixed<25,4>"), parse_format("fixed<18,2>")
     assert isinstance(a, FixedPoint) and isinstance(w, FixedPoint)
     simd = max(k for k in range(1, 129) if accumulator_format(a, w, k).width <= 48)
-    write_rtl(_one_layer(str(a), str(w), simd, simd), out=tmp_path / "widest")
+    write_rtl(plan(_one_layer(str(a), str(w), simd, simd)), out=tmp_path / "widest")
     with pytest.raises(DspOperandError, match=f"simd={simd + 1} .* needs 49 bits"):
-        write_rtl(_one_layer(str(a), str(w), simd + 1, simd + 1), out=tmp_path / "too_wide")
+        write_rtl(plan(_one_layer(str(a), str(w), simd + 1, simd + 1)), out=tmp_path / "too_wide")
 
 
 # -- failures ------------------------------------------------------------------------------------

@@ -21,19 +21,19 @@ from fpga_gen.backends.rtl import (
     DspOperandError,
     interval_cycles,
     latency_cycles,
+    plan,
     run_cosim,
     verilator,
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import MacUnit, run_mac_bench
 from fpga_gen.backends.rtl.cosim import simulation_sources
-from fpga_gen.backends.rtl.plan import Operand, plan
+from fpga_gen.backends.rtl.stages import Operand
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import BoardError
 from fpga_gen.formats import FixedPoint, parse_format
-from fpga_gen.golden import evaluate_ints, quantize_inputs
-from fpga_gen.ir import Fold, Graph
+from fpga_gen.ir import Fold, Graph, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.toolpaths import package_dir
 
@@ -98,7 +98,7 @@ def designs(tmp_path_factory: pytest.TempPathFactory) -> Designs:
     def get(name: str) -> Built:
         if name not in built:
             graph = DESIGNS[name]()
-            rtl = write_rtl(graph, out=tmp_path_factory.mktemp(f"rtl_e2_{name}"), dsp_kind=KIND)
+            rtl = write_rtl(plan(graph, KIND), out=tmp_path_factory.mktemp(f"rtl_e2_{name}"))
             built[name] = Built(graph, rtl, _inputs(graph))
         return built[name]
 
@@ -136,9 +136,10 @@ def test_cosim_is_bit_and_cycle_exact(name: str, designs: Designs) -> None:
     built = designs(name)
     r, graph = run_cosim(built.rtl, built.x), built.graph
     assert np.array_equal(r.outputs, evaluate_ints(graph, built.x))
-    assert r.latency_cycles == latency_cycles(graph)
-    assert r.interval_cycles == interval_cycles(graph)
-    assert r.total_cycles == latency_cycles(graph) + (BATCH - 1) * interval_cycles(graph)
+    hardware = plan(graph, KIND)
+    assert r.latency_cycles == latency_cycles(hardware)
+    assert r.interval_cycles == interval_cycles(hardware)
+    assert r.total_cycles == latency_cycles(hardware) + (BATCH - 1) * interval_cycles(hardware)
 
 
 @pytest.mark.parametrize("name", _per_design(sorted(DESIGNS)))
@@ -155,14 +156,14 @@ def test_generated_rtl_is_lint_clean(name: str, designs: Designs) -> None:
 def test_wide_input_is_refused_by_dsp48e1_only(tmp_path: Path) -> None:
     graph = _wide()
     with pytest.raises(DspOperandError, match=r"layer fc: input format fixed<27,4> needs 27 bits.*DSP48E1 A port.*25"):
-        write_rtl(graph, out=tmp_path / "e1")
+        write_rtl(plan(graph), out=tmp_path / "e1")
     assert not (tmp_path / "e1").exists()
-    plan(graph, KIND).check_dsp()  # fits the DSP48E2
+    plan(graph, KIND)  # fits the DSP48E2
     wider = GraphBuilder("w28", (4,), "ufixed<27,4>").dense(np.zeros((4, 2)), WIDE_WEIGHT, name="fc").build()
     with pytest.raises(DspOperandError, match=r"ufixed<27,4> needs 28 bits.*DSP48E2 A port .* 27 bits \(26 unsigned\)"):
-        write_rtl(with_folds(wider, [Fold(1, 1)]), out=tmp_path / "e2", dsp_kind=KIND)
+        write_rtl(plan(with_folds(wider, [Fold(1, 1)]), KIND), out=tmp_path / "e2")
     with pytest.raises(BoardError, match=r"dsp_kind 'DSP58'.*DSP48E1.*DSP48E2"):
-        write_rtl(graph, out=tmp_path / "dsp58", dsp_kind="DSP58")
+        write_rtl(plan(graph, "DSP58"), out=tmp_path / "dsp58")
 
 
 def test_mac_bench_refuses_operands_beyond_the_slice(tmp_path: Path) -> None:

@@ -17,15 +17,18 @@ import numpy as np
 import pytest
 from graphs import random_cnn, random_inputs, with_folds
 
-from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, verilator, write_rtl
+from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, verilator, write_rtl
 from fpga_gen.backends.rtl.cosim import simulation_sources
-from fpga_gen.backends.rtl.plan import DenseStage, ForkStage, MergeStage, PoolStage, WindowStage, plan
+from fpga_gen.backends.rtl.stages import ForkStage, WindowStage
 from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
 from fpga_gen.formats import FixedPoint, MiniFloat, parse_format
-from fpga_gen.golden import evaluate_ints, quantize_inputs, windows
-from fpga_gen.ir import Conv, Fold, Graph
+from fpga_gen.golden import windows
+from fpga_gen.ir import Conv, Fold, Graph, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.kinds.matmul import DenseStage
+from fpga_gen.kinds.merge import MergeStage
+from fpga_gen.kinds.pool import PoolStage
 
 BATCH = 200
 
@@ -152,7 +155,7 @@ def _per_design(names: list[str]) -> list[Any]:
 def _write(name: str, out: Path) -> tuple[Graph, Path, np.ndarray]:
     graph = DESIGNS[name]()
     x, _ = quantize_inputs(graph, random_inputs(5, graph, BATCH))
-    return graph, write_rtl(graph, out=out), x
+    return graph, write_rtl(plan(graph), out=out), x
 
 
 def test_designs_cover_the_features() -> None:
@@ -207,8 +210,8 @@ def test_cosim_matches_golden_and_cycle_model(name: str, tmp_path: Path) -> None
     assert r.outputs.shape == (BATCH, *graph.output.output.shape)
     assert np.array_equal(r.outputs, evaluate_ints(graph, x))
     assert r.output_cycles == output_cycles(plan(graph), BATCH)
-    assert r.latency_cycles == latency_cycles(graph) == manifest["latency_cycles"]
-    assert r.interval_cycles == interval_cycles(graph) == manifest["interval_cycles"]
+    assert r.latency_cycles == latency_cycles(plan(graph)) == manifest["latency_cycles"]
+    assert r.interval_cycles == interval_cycles(plan(graph)) == manifest["interval_cycles"]
 
 
 @pytest.mark.slow
@@ -229,10 +232,10 @@ def test_unsupported_layers_name_the_layer(tmp_path: Path) -> None:
     b.dense(_values(rng, "fixed<6,1>", (24, 2)), "fixed<6,1>")
     graph = with_folds(b.build(), [Fold(1, 4)])  # the input arrives 4 elements per beat: 3 channels
     with pytest.raises(UnsupportedLayerError, match=r"layer join: its inputs arrive \[4, 4\] elements per beat"):
-        write_rtl(graph, out=tmp_path / "cat")
+        write_rtl(plan(graph), out=tmp_path / "cat")
 
     b = GraphBuilder("dwbin", (4, 2), "fixed<8,3>")
     b.conv(rng.choice([-0.5, 0.5], size=(3, 2, 1)), "binary<0.5>", depthwise=True, name="dw")
     with pytest.raises(UnsupportedLayerError, match=r"layer dw: a depthwise convolution with binary weights"):
-        write_rtl(with_folds(b.build(), [Fold(1, 1)]), out=tmp_path / "dwbin")
+        write_rtl(plan(with_folds(b.build(), [Fold(1, 1)])), out=tmp_path / "dwbin")
     assert not any(tmp_path.iterdir())

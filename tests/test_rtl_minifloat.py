@@ -25,19 +25,20 @@ from fpga_gen.backends.rtl import (
     DspOperandError,
     interval_cycles,
     latency_cycles,
+    plan,
     run_cosim,
     verilator,
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import ConvertUnit, MacUnit, run_convert_bench, run_mac_bench
 from fpga_gen.backends.rtl.cosim import simulation_sources
-from fpga_gen.backends.rtl.plan import Convert, DenseStage, Operand, plan
+from fpga_gen.backends.rtl.stages import Convert, Operand
 from fpga_gen.errors import FpgaGenError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
 from fpga_gen.formats.sizing import exact_fixed
-from fpga_gen.golden import evaluate_ints, quantize_inputs
-from fpga_gen.ir import Dense, Fold, Graph
+from fpga_gen.ir import Dense, Fold, Graph, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.kinds.matmul import DenseStage
 
 BATCH = 64
 
@@ -358,7 +359,7 @@ class Designs:
         if name not in self.built:
             graph = DESIGNS[name]()
             x, _ = quantize_inputs(graph, random_inputs(5, graph, BATCH))
-            self.built[name] = Built(graph, write_rtl(graph, out=self.factory.mktemp(f"rtl_{name}")), x)
+            self.built[name] = Built(graph, write_rtl(plan(graph), out=self.factory.mktemp(f"rtl_{name}")), x)
         return self.built[name]
 
     def simulated(self, name: str) -> Built:
@@ -410,18 +411,18 @@ def test_designs_use_the_engines_they_are_for(designs: Designs) -> None:
 def test_timing_formulas() -> None:
     """Hand-derived numbers (see fpga_gen/backends/rtl/timing.py)."""
     # input 3 beats (simd 4); dense0 2x4: 4*3 steps + 8; dense1 3x8: 2*1 + 8; dense2 1x2: 4*3 + 8
-    assert latency_cycles(_design_e4m3()) == (3 - 1) + (12 + 8) + (2 + 8) + (12 + 8)
-    assert interval_cycles(_design_e4m3()) == 12
+    assert latency_cycles(plan(_design_e4m3())) == (3 - 1) + (12 + 8) + (2 + 8) + (12 + 8)
+    assert interval_cycles(plan(_design_e4m3())) == 12
     # input 2 beats (simd 6); dense0 4x6: 2*2 steps + 4; dense1 2x4: 3*2 + 4; dense2 2x3: 2*2 + 4
-    assert latency_cycles(_design_ternary()) == (2 - 1) + (4 + 4) + (6 + 4) + (4 + 4)
-    assert interval_cycles(_design_ternary()) == 6
+    assert latency_cycles(plan(_design_ternary())) == (2 - 1) + (4 + 4) + (6 + 4) + (4 + 4)
+    assert interval_cycles(plan(_design_ternary())) == 6
     # input 2 beats (simd 4), then the activation: 1; dense0 3x4: 2*2 + 8; dense1 2x6: 2*1 + 8; two activations
-    assert latency_cycles(_design_e2m1()) == (2 - 1) + 1 + (4 + 8) + (2 + 8) + 1 + 1
-    assert interval_cycles(_design_e2m1()) == 4
+    assert latency_cycles(plan(_design_e2m1())) == (2 - 1) + 1 + (4 + 8) + (2 + 8) + 1 + 1
+    assert interval_cycles(plan(_design_e2m1())) == 4
     # minifloat inputs decode in the operand cycle: the multiplier-free DOT stays 2
     # input 2 beats (simd 4); dense0 3x4: 2*2 steps + 4; dense1 2x3: 2*2 + 4; activation 1; dense2 1x2: 2*2 + 4
-    assert latency_cycles(_design_ternary_minifloat()) == (2 - 1) + (4 + 4) + (4 + 4) + 1 + (4 + 4)
-    assert interval_cycles(_design_ternary_minifloat()) == 4
+    assert latency_cycles(plan(_design_ternary_minifloat())) == (2 - 1) + (4 + 4) + (4 + 4) + 1 + (4 + 4)
+    assert interval_cycles(plan(_design_ternary_minifloat())) == 4
 
 
 @pytest.mark.slow
@@ -431,10 +432,10 @@ def test_cosim_is_bit_and_cycle_exact(name: str, designs: Designs) -> None:
     r, graph = built.result, built.graph
     assert r is not None
     assert np.array_equal(r.outputs, evaluate_ints(graph, built.x))
-    assert r.latency_cycles == latency_cycles(graph)
-    assert r.interval_cycles == interval_cycles(graph)
-    assert np.all(np.diff(r.output_cycles) == interval_cycles(graph))
-    assert r.total_cycles == latency_cycles(graph) + (BATCH - 1) * interval_cycles(graph)
+    assert r.latency_cycles == latency_cycles(plan(graph))
+    assert r.interval_cycles == interval_cycles(plan(graph))
+    assert np.all(np.diff(r.output_cycles) == interval_cycles(plan(graph)))
+    assert r.total_cycles == latency_cycles(plan(graph)) + (BATCH - 1) * interval_cycles(plan(graph))
 
 
 @pytest.mark.slow
@@ -443,7 +444,7 @@ def test_backpressure_and_idle_inputs_stay_exact(name: str, designs: Designs) ->
     built = designs(name)
     r = run_cosim(built.rtl, built.x, backpressure=0.6, idle=0.3, seed=9)
     assert np.array_equal(r.outputs, evaluate_ints(built.graph, built.x))
-    assert r.total_cycles > latency_cycles(built.graph) + (BATCH - 1) * interval_cycles(built.graph)
+    assert r.total_cycles > latency_cycles(plan(built.graph)) + (BATCH - 1) * interval_cycles(plan(built.graph))
 
 
 def _sources(rtl: Path) -> tuple[dict[str, Any], list[Path]]:
@@ -543,7 +544,7 @@ def _one_layer(input_format: str, weight: str, output: str | None = None) -> Gra
 )
 def test_unsupported_formats_are_refused(tmp_path: Path, graph: Any, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
-        write_rtl(graph(), out=tmp_path / "rtl")
+        write_rtl(plan(graph()), out=tmp_path / "rtl")
     assert not (tmp_path / "rtl").exists()
 
 

@@ -24,16 +24,15 @@ from graphs import random_mlp, with_folds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fpga_gen.backends.rtl import interval_cycles, latency_cycles, run_cosim, verilator, write_rtl
+from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, verilator, write_rtl
 from fpga_gen.backends.rtl.cosim import simulation_sources
-from fpga_gen.backends.rtl.plan import DenseStage, plan
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.boards.dsp import primitive
 from fpga_gen.formats import FixedPoint, parse_format
 from fpga_gen.formats.sizing import accumulator_format
-from fpga_gen.golden import evaluate_ints
-from fpga_gen.ir import Fold, Graph, MatMul
+from fpga_gen.ir import Fold, Graph, MatMul, evaluate_ints
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.kinds.matmul import DenseStage
 from fpga_gen.passes import FoldConfig, dsp_count, engine_cycles, fold, fuse_activations
 from fpga_gen.resources import estimate
 
@@ -181,7 +180,7 @@ class Built:
 def packed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Built]:
     kind: str = request.param
     graph = DESIGNS[kind][0]()
-    return kind, Built(graph, write_rtl(graph, out=tmp_path_factory.mktemp(f"rtl_pack_{kind}"), dsp_kind=kind))
+    return kind, Built(graph, write_rtl(plan(graph, kind), out=tmp_path_factory.mktemp(f"rtl_pack_{kind}")))
 
 
 def _manifest(rtl: Path) -> dict[str, Any]:
@@ -196,7 +195,7 @@ def test_designs_are_packed(packed: tuple[str, Built]) -> None:
     assert {s.name: (s.pack_shift, s.dsp) for s in stages} == expected  # ceil(pe/2) * simd slices
     matmuls = [l for l in built.graph.layers if isinstance(l, MatMul) and l.fold]
     budget = {l.name: dsp_count(l, l.fold, built.graph.input_spec(l).format, kind) for l in matmuls if l.fold}
-    est = estimate(built.graph, kind)
+    est = estimate(plan(built.graph, kind))
     manifest = _manifest(built.rtl)
     assert "fg_dsp_pair.v" in manifest["sources"]
     dsp = {name: dsp for name, (_, dsp) in expected.items()}
@@ -208,12 +207,12 @@ def test_designs_are_packed(packed: tuple[str, Built]) -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("rtl_pack8")
 def test_packed_cosim_is_bit_and_cycle_exact(packed: tuple[str, Built]) -> None:
-    _, built = packed
+    kind, built = packed
     x = _inputs(built.graph)
     r = run_cosim(built.rtl, x)
     assert np.array_equal(r.outputs, evaluate_ints(built.graph, x))
-    assert r.latency_cycles == latency_cycles(built.graph)
-    assert r.interval_cycles == interval_cycles(built.graph)
+    assert r.latency_cycles == latency_cycles(plan(built.graph, kind))
+    assert r.interval_cycles == interval_cycles(plan(built.graph, kind))
 
 
 @pytest.mark.slow
@@ -235,7 +234,7 @@ def test_wide_formats_single_rows_and_long_dsp48e1_chains_fall_back(tmp_path: Pa
     wide = random_mlp(5, (4, 2), input_format="fixed<16,4>", weight_format="fixed<12,2>", folds=[Fold(2, 2)])
     stage = next(s for s in plan(wide, KIND).stages if isinstance(s, DenseStage))
     assert (stage.pack_shift, stage.dsp) == (0, 4)
-    rtl = write_rtl(wide, out=tmp_path / "wide", dsp_kind=KIND)
+    rtl = write_rtl(plan(wide, KIND), out=tmp_path / "wide")
     assert "fg_dsp_chain.v" in _manifest(rtl)["sources"] and "fg_dsp_pair.v" not in _manifest(rtl)["sources"]
     assert "PACK_SHIFT" not in (rtl / f"{_manifest(rtl)['top']}.v").read_text()
     narrow = random_mlp(5, (4, 3), input_format=INT8, weight_format=INT8, folds=[Fold(1, 2)])

@@ -1,6 +1,6 @@
 """fg_window alone, many geometries in one Verilator build: every output beat against the
 golden windows (``fpga_gen.golden.windows``, bit-exact, padded taps zero and flagged) and
-its cycle against the cycle model (``timing._Window``), under random input and output
+its cycle against the cycle model (``handshake.WindowGenerator``), under random input and output
 pauses. 1-D and 2-D, kernels up to 5, strides 1-3, pads up to k-1 on both sides, several
 channels and beats of several elements, both tap orders, several frames back to back.
 """
@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fpga_gen.backends.rtl import verilator
-from fpga_gen.backends.rtl.plan import WindowStage, plan
-from fpga_gen.backends.rtl.timing import _Window
-from fpga_gen.backends.rtl.writer import template_env
+from fpga_gen.backends.rtl import plan, verilator
+from fpga_gen.backends.rtl.handshake import WindowGenerator
+from fpga_gen.backends.rtl.stages import WindowStage
+from fpga_gen.backends.rtl.writer import HEADERS
 from fpga_gen.golden import windows
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.templating import render
 from fpga_gen.toolpaths import package_dir
 
 FRAMES = 3
@@ -72,14 +73,14 @@ def _expected(k: int, x: np.ndarray) -> tuple[list[int], list[int]]:
 
 def _model_cycles(stage: WindowStage, beats: int, valid: list[bool], ready: list[bool]) -> list[int]:
     """The cycle model's output-beat cycles under the same input and output patterns."""
-    model, sent, cycles = _Window(stage), 0, []
+    model, sent, cycles = WindowGenerator(stage.geometry, stage.groups), 0, []
     for cycle, (v, r) in enumerate(zip(valid, ready, strict=True)):
         s_valid = v and sent < beats
         if s_valid and model.ready(r):
             sent += 1
         if model.out_valid and r:
             cycles.append(cycle)
-        model.edge(s_valid, r)
+        model.clock(s_valid, r)
     return cycles
 
 
@@ -106,19 +107,11 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         p = 0.3 if u["paused"] else 0.0
         u["valid"] = [bool(v) for v in rng.random(cycles) >= p]
         u["ready"] = [bool(v) for v in rng.random(cycles) >= p]
-    rendered = (
-        template_env()
-        .get_template("window_bench.v.j2")
-        .render(
-            units=[
-                {"port": port, "bits": u["stage"].src.data_bits, "params": u["stage"].params()}
-                for port, u in units.items()
-            ]
-        )
-    )
+    benches = [{"port": p, "bits": u["stage"].src.data_bits, "params": u["stage"].params()} for p, u in units.items()]
+    rendered = render("rtl", "window_bench.v.j2", {"units": benches})
     source = work / "fg_window_bench.v"
     source.write_text(rendered)
-    sources = [source, package_dir("rtl") / "fg_window.v"]
+    sources = [source, *(package_dir("rtl") / name for name in ("fg_window.v", *HEADERS))]
     lint = verilator.lint(sources, "fg_window_bench")
     build = verilator.build(sources, "fg_window_bench")
     config = {
@@ -158,4 +151,4 @@ def test_line_buffer_is_smaller_than_a_frame() -> None:
     stage = plan(b.build()).stages[0]
     assert isinstance(stage, WindowStage)
     stage = dataclasses.replace(stage, src=dataclasses.replace(stage.src, elems=1))
-    assert _Window(stage).limit == (2 * 28 + 3 + 1) * 8 < 28 * 28 * 8
+    assert stage.limit == WindowGenerator(stage.geometry, stage.groups).limit == (2 * 28 + 3 + 1) * 8 < 28 * 28 * 8

@@ -10,6 +10,7 @@ import numpy as np
 import ptq_models
 import pytest
 
+from fpga_gen.backends.rtl import plan
 from fpga_gen.cli import main
 from fpga_gen.errors import FormatError
 from fpga_gen.formats import Binary, FixedPoint, MiniFloat, Ternary
@@ -49,7 +50,7 @@ def test_costs_are_the_resource_estimate_at_one_throughput() -> None:
     folded = fold_alike(graphs, max_dsp=6)  # 6 DSPs: the DSP engines can do 4 x 3 lanes in 2 cycles
     cycles = {engine_cycles(g["dense0"], g["dense0"].fold) for g in folded if g["dense0"].fold}
     assert cycles == {2} and all(g["dense0"].fold for g in folded)
-    cost = {fmt: total(estimate(g)) for fmt, g in zip(kinds, folded, strict=True)}
+    cost = {fmt: total(estimate(plan(g))) for fmt, g in zip(kinds, folded, strict=True)}
     # fixed x fixed and minifloat products: one DSP48E1 per lane, but 4-bit weights pack two PE rows
     # per slice (4 + 17 bits fit its 25-bit pre-adder; 8 + 17 do not): a pair and a row; ternary: adders
     assert cost["fixed<8,2>"].dsp == cost["e2m1"].dsp == 6 and cost["fixed<4,2>"].dsp == 2 * 2
@@ -68,7 +69,7 @@ def test_fold_alike_budgets_the_boards_dsp_kind() -> None:
     for kind in ("DSP48E1", "DSP48E2"):
         (folded,) = fold_alike([graph], max_dsp=8, dsp_kind=kind)
         fold = folded["dense0"].fold
-        assert fold is not None and total(estimate(folded, kind)).dsp == 8
+        assert fold is not None and total(estimate(plan(folded, kind))).dsp == 8
         lanes[kind] = fold.pe * fold.simd
     assert lanes == {"DSP48E1": 8, "DSP48E2": 16}
 

@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 from graphs import random_cnn, random_mlp
 
-from fpga_gen.backends.rtl import write_rtl
-from fpga_gen.backends.rtl.plan import plan
+from fpga_gen.backends.rtl import plan, write_rtl
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import BoardError, ToolError
@@ -56,16 +55,16 @@ def _per_design(names: list[str]) -> list[Any]:
 @pytest.mark.parametrize("name", _per_design(list(DESIGNS)))
 def test_yosys_dsp_count_is_the_plans(name: str, tmp_path: Path) -> None:
     graph = DESIGNS[name]()
-    rtl = write_rtl(graph, out=tmp_path / "rtl")
+    rtl = write_rtl(plan(graph), out=tmp_path / "rtl")
     counts = synth_counts(rtl, "xc7")
     stages = plan(graph).stages
-    est = estimate(graph)
+    est = estimate(plan(graph))
     matmuls = [l for l in graph.layers if isinstance(l, MatMul)]
     budget = sum(dsp_count(l, l.fold, graph.input_spec(l).format) for l in matmuls if l.fold)
     assert counts.total.dsp == sum(s.dsp for s in stages) == budget
     for stage in stages:  # stage by stage: the engines' slices and nothing elsewhere
         assert counts.stages[stage.name].dsp == stage.dsp, stage.name
-    measured = yosys_per_layer(graph, counts)
+    measured = yosys_per_layer(plan(graph), counts)
     assert list(measured) == list(est) and all(measured[k].dsp == est[k].dsp for k in est)
     assert sum(r.lut for r in measured.values()) == counts.total.lut + counts.total.lutram + counts.total.srl
     assert counts.total.lut > 0 and counts.total.ff > 0
@@ -88,7 +87,7 @@ def test_yosys_dsp_count_is_the_plans(name: str, tmp_path: Path) -> None:
 @pytest.mark.xdist_group("yosys_mlp_ternary")
 def test_yosys_dsp48e2_family_xcup(tmp_path: Path) -> None:
     graph = DESIGNS["mlp_fixed"]()
-    rtl = write_rtl(graph, out=tmp_path / "rtl", dsp_kind="DSP48E2")
+    rtl = write_rtl(plan(graph, "DSP48E2"), out=tmp_path / "rtl")
     counts = synth_counts(rtl, primitive("DSP48E2").yosys_family)
     assert counts.family == "xcup" and counts.total.cells.get("DSP48E1", 0) == 0
     assert counts.total.cells["DSP48E2"] == counts.total.dsp == sum(s.dsp for s in plan(graph, "DSP48E2").stages)

@@ -30,8 +30,9 @@ from fpga_gen.backends.hls.writer import SUBFUNCTION_MACRO
 from fpga_gen.boards import Board
 from fpga_gen.errors import BoardError
 from fpga_gen.flows.runtime import vendor_runtime
-from fpga_gen.flows.templating import number, render
+from fpga_gen.flows.templating import number
 from fpga_gen.packing import DMA_BEAT_BYTES
+from fpga_gen.templating import render
 
 KERNEL_SUFFIX = "_kernel"
 HOST_CONFIG = "kernel.json"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.boards import Board
-from fpga_gen.flows.templating import number, plain_names, render
+from fpga_gen.flows.templating import number, plain_names
+from fpga_gen.templating import render
 
 SCRIPT = "rtl_synth.tcl"
 XDC = "rtl_synth.xdc"
@@ -33,6 +34,7 @@ def write_rtl_synth(root: Path, board: Board) -> None:
         "period_ns": number(board.clock_period_ns),
         "sources": plain_names("RTL source", manifest["sources"]),
         "sim_sources": manifest["sim_sources"],
+        "headers": plain_names("RTL header", manifest["headers"]),
         "mem_files": plain_names("ROM image", manifest["mem_files"]),
         "reports": REPORTS,
         "xdc": XDC,
@@ -43,4 +45,4 @@ def write_rtl_synth(root: Path, board: Board) -> None:
     (out / XDC).write_text(render("vivado", f"{XDC}.j2", context))
 
 
-__all__ = ["REPORTS", "SCRIPT", "XDC", "number", "plain_names", "render", "write_rtl_synth"]
+__all__ = ["REPORTS", "SCRIPT", "XDC", "write_rtl_synth"]

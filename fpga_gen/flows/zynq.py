@@ -27,8 +27,9 @@ from fpga_gen.backends.hls.csim import read_manifest as read_hls_manifest
 from fpga_gen.boards import Board
 from fpga_gen.errors import BoardError
 from fpga_gen.flows.runtime import vendor_runtime
-from fpga_gen.flows.templating import number, plain_names, render
+from fpga_gen.flows.templating import number, plain_names
 from fpga_gen.packing import DMA_BEAT_BYTES
+from fpga_gen.templating import render
 
 DRIVER = "fpga_gen_overlay"
 SCRIPT = "build.tcl"

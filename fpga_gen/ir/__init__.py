@@ -1,7 +1,7 @@
 """The intermediate representation: one Graph that every front-end produces and every backend reads."""
 
 from fpga_gen.ir.builder import GraphBuilder
-from fpga_gen.ir.graph import Graph, load
+from fpga_gen.ir.graph import RULES, GoldenRule, Graph, IntArray, PredictReport, evaluate_ints, load, quantize_inputs
 from fpga_gen.ir.layers import (
     ACTIVATIONS,
     IDENTIFIER,
@@ -40,6 +40,7 @@ __all__ = [
     "LAYER_KINDS",
     "POOL_FUNCTIONS",
     "PORT_NAMES",
+    "RULES",
     "Activation",
     "Add",
     "Concatenate",
@@ -51,13 +52,16 @@ __all__ = [
     "DepthwiseConv2D",
     "Fold",
     "GlobalPool",
+    "GoldenRule",
     "Graph",
     "GraphBuilder",
     "Input",
+    "IntArray",
     "Layer",
     "MatMul",
     "Output",
     "Pool",
+    "PredictReport",
     "Reshape",
     "ScaleShift",
     "Tensor",
@@ -65,7 +69,9 @@ __all__ = [
     "Threshold",
     "Window",
     "WindowGeometry",
+    "evaluate_ints",
     "identifier",
     "load",
+    "quantize_inputs",
     "same_padding",
 ]

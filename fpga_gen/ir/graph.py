@@ -1,12 +1,20 @@
-"""The Graph: an ordered, validated DAG of layers with a canonical text form."""
+"""The Graph: an ordered, validated DAG of layers with a canonical text form, and what it computes.
+
+``Graph.predict`` is the golden model: every tensor is carried as exact integers on its
+format's grid (``sizing.exact_fixed``) -- fixed-point mantissas, minifloats on their
+subnormal step, ternary levels times the scale -- and each kind's rule (``RULES``,
+registered with the kind in ``fpga_gen.kinds``, written in the exact arithmetic of
+``fpga_gen.golden``) maps its inputs' integers to its output's, rounding once, in the
+output format's ``cast_int``.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -15,14 +23,37 @@ from fpga_gen.errors import FpgaGenError, GraphError
 from fpga_gen.formats import Format, MiniFloat, parse_format
 from fpga_gen.formats.sizing import exact_fixed
 from fpga_gen.ir.layers import LAYER_KINDS, Add, Concatenate, Fold, Input, Layer, Output
+from fpga_gen.ir.registry import Table
 from fpga_gen.ir.tensor import Tensor, TensorSpec
-
-if TYPE_CHECKING:
-    from fpga_gen.golden import PredictReport
 
 GRAPH_FILE = "graph.json"
 WEIGHTS_FILE = "weights.npz"
 _SCHEMA = 1
+
+# int64 while values fit, Python ints (dtype=object) beyond.
+IntArray = npt.NDArray[Any]
+# (layer, its inputs' integers, their formats) -> its output's integers; the Input layer
+# reads the quantized graph input.
+GoldenRule = Callable[[Any, list[IntArray], list[Format]], IntArray]
+RULES: Table[GoldenRule] = Table("golden model", "rule")
+
+
+@dataclass(frozen=True)
+class PredictReport:
+    """What ``graph.predict(x, report=True)`` tells beside the outputs."""
+
+    samples: int
+    inputs_not_representable: int
+    input_format: str
+    # the float computations of the source model that fixed-point layers only approximate
+    approximations: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.samples} samples; {self.inputs_not_representable} input values were not "
+            f"representable in {self.input_format} and were quantized"
+        )
+        return text + "".join(f"; approximates {a}" for a in self.approximations)
 
 
 @dataclass(frozen=True)
@@ -78,10 +109,12 @@ class Graph:
         self, x: npt.ArrayLike, report: bool = False
     ) -> npt.NDArray[np.float64] | tuple[npt.NDArray[np.float64], PredictReport]:
         """Golden model: bit-exact output for a batch of float inputs."""
-        from fpga_gen.golden import evaluate
-
-        y, rep = evaluate(self, x)
-        return (y, rep) if report else y
+        x_ints, changed = quantize_inputs(self, x)
+        y = exact_fixed(self.output.output.format).from_int(evaluate_ints(self, x_ints))
+        if not report:
+            return y
+        approximations = tuple(a for layer in self.layers if (a := layer.approximation()))
+        return y, PredictReport(len(x_ints), changed, str(self.input.output.format), approximations)
 
     # -- text and files ---------------------------------------------------------------
     def __str__(self) -> str:
@@ -101,6 +134,32 @@ class Graph:
         (out / GRAPH_FILE).write_text(json.dumps(doc, indent=1) + "\n")
         np.savez(out / WEIGHTS_FILE, **arrays)  # type: ignore[arg-type]
         return out
+
+
+def quantize_inputs(graph: Graph, x: npt.ArrayLike) -> tuple[IntArray, int]:
+    """Float inputs -> integer mantissas of the Input format (the host-side step every level shares).
+
+    Returns the mantissas and how many values changed under quantization.
+    """
+    spec = graph.input.output
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.shape[1:] != spec.shape:
+        raise GraphError(
+            f"input of shape {arr.shape} does not match {graph.input.name} {spec.shape}: "
+            f"pass a batch of shape (n, {', '.join(map(str, spec.shape))})"
+        )
+    q = spec.format.quantize(arr)
+    return exact_fixed(spec.format).to_int(q), int(np.count_nonzero(q != arr))
+
+
+def evaluate_ints(graph: Graph, x_ints: IntArray) -> IntArray:
+    """Integer mantissas of the Input format in, integer mantissas of the Output format out."""
+    values: dict[str, IntArray] = {}
+    for layer in graph.layers:
+        srcs = [values[name] for name in layer.inputs] if layer.inputs else [np.asarray(x_ints)]
+        fmts = [spec.format for spec in graph.input_specs(layer)] or [layer.output.format]
+        values[layer.name] = RULES[layer](layer, srcs, fmts)
+    return values[graph.output.name]
 
 
 def load(directory: str | Path) -> Graph:

@@ -71,6 +71,10 @@ class Layer:
     def check(self, srcs: tuple[TensorSpec, ...]) -> None:
         """Raise GraphError unless this layer can read tensors ``srcs`` (one per input)."""
 
+    def approximation(self) -> str:
+        """The float computation of the source model this layer only approximates ("" when exact)."""
+        return ""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Input(Layer):
@@ -484,6 +488,9 @@ class ScaleShift(Layer):
     def accumulator(self, input_format: Format) -> FixedPoint:
         """Exact format of x * scale + shift."""
         return accumulator_format(input_format, self.scale.format, 1, self.shift.format)
+
+    def approximation(self) -> str:
+        return self.approximates
 
     def attributes(self) -> dict[str, str]:
         attrs = {"scale": str(self.scale), "shift": str(self.shift), "activation": self.activation}

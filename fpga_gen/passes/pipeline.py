@@ -1,12 +1,11 @@
-"""The ordered pass pipeline from a front-end Graph to a scheduled Graph."""
+"""The ordered pass pipeline from a front-end Graph to a lowered Graph, ready to schedule."""
 
 from __future__ import annotations
 
 from fpga_gen.ir import Graph
-from fpga_gen.passes.fold import FoldConfig, fold
 from fpga_gen.passes.fuse import fuse_activations
 
 
-def lower(graph: Graph, config: FoldConfig) -> Graph:
-    """Fuse activations, then fold every matmul onto the DSP array."""
-    return fold(fuse_activations(graph), config)
+def lower(graph: Graph) -> Graph:
+    """The graph passes every build runs before scheduling: fuse activations into their matmuls."""
+    return fuse_activations(graph)

@@ -23,12 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from fpga_gen.backends.rtl import verilator
-from fpga_gen.backends.rtl.plan import Convert, DspOperandError, Operand, signed_bits
-from fpga_gen.backends.rtl.writer import CONVERT_FILES, template_env
+from fpga_gen.backends.rtl.cost import signed_bits
+from fpga_gen.backends.rtl.stages import CONVERT_FILES, Convert, DspOperandError, Operand
+from fpga_gen.backends.rtl.writer import HEADERS
 from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import FpgaGenError
 from fpga_gen.formats import MiniFloat
 from fpga_gen.formats.sizing import accumulator_format, product_format
+from fpga_gen.templating import render
 from fpga_gen.toolpaths import package_dir
 
 # fg_mf_mac: operands in cycle t, product in cycle t + 4 (see its header).
@@ -70,12 +72,12 @@ def run_convert_bench(
     """Every unit's output code (unsigned) for each input pattern (two's complement ints)."""
     in_w = max(u.in_w for u in units)
     bench = workdir / "fg_convert_bench.v"
-    bench.write_text(template_env().get_template("convert_bench.v.j2").render(in_w=in_w, units=units))
+    bench.write_text(render("rtl", "convert_bench.v.j2", {"in_w": in_w, "units": units}))
     files = ["fg_extend.v", "fg_convert.v"]
     for u in units:
         files += CONVERT_FILES[isinstance(u.convert.out, MiniFloat)]
     library = package_dir("rtl")
-    build_dir = verilator.build([bench, *(library / f for f in dict.fromkeys(files))], "fg_convert_bench")
+    build_dir = verilator.build([bench, *(library / f for f in dict.fromkeys((*files, *HEADERS)))], "fg_convert_bench")
     mask = (1 << in_w) - 1
     config = {
         "inputs": [int(v) & mask for v in inputs],
@@ -116,10 +118,9 @@ def run_mac_bench(
             f"pairs for {sorted(pairs)}"
         )
     bench = workdir / "fg_mac_bench.v"
-    template = template_env().get_template("mac_bench.v.j2")
-    bench.write_text(template.render(units=units, latency=MAC_LATENCY, dsp_kind=dsp_kind))
+    bench.write_text(render("rtl", "mac_bench.v.j2", {"units": units, "latency": MAC_LATENCY, "dsp_kind": dsp_kind}))
     library = package_dir("rtl")
-    build_dir = verilator.build([bench, *(library / f for f in (*MAC_FILES, *dsp.sim_files))], "fg_mac_bench")
+    build_dir = verilator.build([bench, *(library / f for f in (*MAC_FILES, *dsp.sim_files, *HEADERS))], "fg_mac_bench")
     config = {
         "latency": MAC_LATENCY,
         "units": {

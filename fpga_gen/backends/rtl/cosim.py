@@ -58,8 +58,9 @@ class Port:
 
 
 def simulation_sources(rtl_dir: Path, manifest: Mapping[str, Any]) -> list[Path]:
-    """The Verilog a simulation of ``rtl_dir`` compiles: the design and the primitive models."""
-    return [rtl_dir / f for f in manifest["sources"] + manifest["sim_sources"]]
+    """The Verilog a simulation of ``rtl_dir`` compiles: the design, the primitive models and the
+    headers they include (``verilator.HEADER_SUFFIX``)."""
+    return [rtl_dir / f for f in manifest["sources"] + manifest["sim_sources"] + manifest["headers"]]
 
 
 def run_cosim(
@@ -130,20 +131,11 @@ def read_manifest(rtl_dir: Path) -> dict[str, Any]:
 
 
 def read_ports(verilog: Path, top: str) -> dict[str, Port]:
-    """Ports of module ``top`` in ``verilog``, parsed with pyverilog.
-
-    Only for generated tops, which use no preprocessor macros: the text goes straight to
-    pyverilog's parser (its own preprocessing calls ``iverilog -E``).
-    """
+    """Ports of module ``top`` in ``verilog`` (port widths literal, as in a generated top), parsed
+    with pyverilog."""
     from pyverilog.vparser import ast as vast
-    from pyverilog.vparser.parser import ParseError, VerilogParser
 
-    tables = verilator.cache_dir().parent / "pyverilog"
-    try:
-        tree = VerilogParser(outputdir=str(tables), debug=False).parse(verilog.read_text())
-    except (OSError, ParseError) as exc:
-        raise ToolError(f"cannot parse {verilog} with pyverilog: {exc}") from exc
-    for module in tree.description.definitions:
+    for module in parse_modules(verilog):
         if isinstance(module, vast.ModuleDef) and module.name == top:
             ports = {}
             for ioport in module.portlist.ports:
@@ -152,6 +144,20 @@ def read_ports(verilog: Path, top: str) -> dict[str, Port]:
                 ports[decl.name] = Port(decl.name, "input" if isinstance(decl, vast.Input) else "output", width)
             return ports
     raise ToolError(f"{verilog} defines no module {top}")
+
+
+def parse_modules(verilog: Path) -> list[Any]:
+    """pyverilog's module definitions of ``verilog``, preprocessed by Verilator (``verilator -E``:
+    pyverilog's own preprocessing calls ``iverilog -E``, which no wheel ships)."""
+    from pyverilog.vparser import ast as vast
+    from pyverilog.vparser.parser import ParseError, VerilogParser
+
+    tables = verilator.cache_dir().parent / "pyverilog"
+    try:
+        tree = VerilogParser(outputdir=str(tables), debug=False).parse(verilator.preprocess(verilog))
+    except (OSError, ParseError) as exc:
+        raise ToolError(f"cannot parse {verilog} with pyverilog: {exc}") from exc
+    return [d for d in tree.description.definitions if isinstance(d, vast.ModuleDef)]
 
 
 def interface(ports: dict[str, Port], manifest: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from cocotb_tools.runner import Runner
 
 # Bump when the way builds are made changes, so old cache entries are not reused.
-RECIPE = "fpga_gen-verilator-1"
+RECIPE = "fpga_gen-verilator-2"
+# Files given with this suffix are Verilog headers (`include'd by the sources): copied and hashed
+# with the design, searched with -I, not compiled on their own.
+HEADER_SUFFIX = ".vh"
 BUILD_JOBS = 2
 # Warnings of the generated design are checked by the tests with -Wall; a build is not the
 # place to fail on a lint message of cocotb's own harness.
@@ -75,7 +78,8 @@ def design_hash(sources: Sequence[Path], top: str) -> str:
 
 
 def build(sources: Sequence[Path], top: str) -> Path:
-    """Compile ``sources`` with ``top`` as toplevel (once per design hash); returns the build dir."""
+    """Compile ``sources`` (and the headers among them) with ``top`` as toplevel (once per design
+    hash); returns the build dir."""
     final = cache_dir() / design_hash(sources, top)
     if (final / top).is_file():
         return final
@@ -91,7 +95,8 @@ def build(sources: Sequence[Path], top: str) -> Path:
         with _toolchain():
             try:
                 runner.build(
-                    sources=[src / path.name for path in sources],
+                    sources=[src / path.name for path in sources if path.suffix != HEADER_SUFFIX],
+                    includes=[src],
                     hdl_toplevel=top,
                     build_dir=work,
                     build_args=list(BUILD_ARGS),
@@ -169,16 +174,33 @@ def tool(args: Sequence[str], cwd: Path | None = None) -> subprocess.CompletedPr
     )
 
 
+def compile_args(sources: Sequence[Path]) -> list[str]:
+    """Verilator's file arguments for ``sources``: -I for the headers' folders, then the Verilog files."""
+    files = [Path(s) for s in sources]
+    folders = dict.fromkeys(str(f.parent) for f in files if f.suffix == HEADER_SUFFIX)
+    return [*(f"-I{d}" for d in folders), *(str(f) for f in files if f.suffix != HEADER_SUFFIX)]
+
+
+def preprocess(verilog: Path, include_dirs: Sequence[Path] = ()) -> str:
+    """``verilog`` after Verilator's preprocessor (``-E``): includes and macros expanded."""
+    dirs = [verilog.parent, *include_dirs]
+    proc = tool(["-E", "-P", *(f"-I{d}" for d in dirs), str(verilog)])
+    if proc.returncode:
+        raise ToolError(f"Verilator could not preprocess {verilog}:\n{proc.stderr}")
+    return proc.stdout
+
+
 def lint(sources: Sequence[Path], top: str) -> str:
     """Verilator ``-Wall`` on ``sources`` as Verilog-2001: its warnings and errors, '' when clean."""
-    proc = tool(["--lint-only", "-Wall", "--default-language", "1364-2001", "--top-module", top, *map(str, sources)])
+    args = ["--lint-only", "-Wall", "--default-language", "1364-2001", "--top-module", top]
+    proc = tool([*args, *compile_args(sources)])
     return proc.stderr if proc.returncode or "%Warning" in proc.stderr else ""
 
 
 def netlist(sources: Sequence[Path], top: str, workdir: Path) -> dict[str, Any]:
     """The elaborated design as Verilator's JSON tree (``--json-only``): every module, with
     the cells it instantiates, after parameters and generate blocks are resolved."""
-    proc = tool(["--json-only", "-Wno-fatal", "--Mdir", str(workdir), "--top-module", top, *map(str, sources)])
+    proc = tool(["--json-only", "-Wno-fatal", "--Mdir", str(workdir), "--top-module", top, *compile_args(sources)])
     if proc.returncode:
         raise ToolError(f"Verilator could not elaborate {top}:\n{proc.stderr}")
     doc: dict[str, Any] = json.loads((workdir / f"V{top}.tree.json").read_text())

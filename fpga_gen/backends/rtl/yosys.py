@@ -204,7 +204,7 @@ def _digest(rtl_dir: Path, manifest: Mapping[str, Any], family: str) -> str:
     h = hashlib.sha256()
     for part in (RECIPE, family, manifest["top"], _yosys_version()):
         h.update(part.encode() + b"\0")
-    for name in [*manifest["sources"], *manifest["mem_files"]]:
+    for name in [*manifest["sources"], *manifest["headers"], *manifest["mem_files"]]:
         h.update(name.encode() + b"\0" + (rtl_dir / name).read_bytes() + b"\0")
     return h.hexdigest()[:20]
 

@@ -1,0 +1,621 @@
+"""Dense and the convolutions (Conv1D/2D, DepthwiseConv1D/2D): exact dot products on the folded engine.
+
+y = round(activation(x @ W + b)) with an exact accumulator (``MatMul.accumulator``) and one
+rounding. A convolution repeats its dot products per output position, fed window by window
+by the window generator. HLS: hls/fg_dense.h (hls/fg_window.h before a convolution, the
+sign-weight twins of hls/fg_ternary.h for ternary / binary weights). RTL: rtl/fg_dense.v, whose
+engine (``ENGINE``) depends on the formats:
+
+* ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
+  per PE row (one DSP per lane); when the formats allow it exactly in the slice's pre-adder
+  (``DspPrimitive.pack_shift``) and PE > 1, two PE rows share one cascade through the
+  pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows, and an
+  odd last row on its own cascade.
+* ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
+  product, exponent alignment by a barrel shifter, fabric adder tree (one DSP per lane).
+* ``multiplier_free`` -- ternary / binary weights x fixed-point or minifloat inputs: add /
+  subtract in a LUT adder tree, the scale applied once per output neuron (no DSP). A
+  minifloat input is decoded first (fg_mf_decode, as for ``minifloat``) to its exact
+  fixed-point value (``sizing.exact_fixed``, the Kulisch view), combinationally.
+
+The DSP slices are the board's primitive: DSP48E1 (7-series, UG479: 25 x 18 multiplier) or
+DSP48E2 (UltraScale+, UG579: 27 x 18); the operand checks use its widths. A depthwise
+convolution runs on the same engine with its kernel expanded block-diagonally over the
+channels (``DenseStage.weight_codes``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from fpga_gen.backends.hls.planner import Edge, Field, Planner, element_format, int_rows, port
+from fpga_gen.backends.rtl import cost
+from fpga_gen.backends.rtl.cost import Resources, signed_bits
+from fpga_gen.backends.rtl.handshake import DenseEngine, Node
+from fpga_gen.backends.rtl.stages import (
+    CONVERT_FILES,
+    Convert,
+    DspOperandError,
+    Operand,
+    Stage,
+    Stream,
+    WindowStage,
+    check_beats,
+    convert_to,
+    stream_format,
+    window_stage,
+    write_hex,
+)
+from fpga_gen.boards.dsp import DspPrimitive, cascades
+from fpga_gen.errors import GraphError, UnsupportedLayerError
+from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
+from fpga_gen.formats.sizing import accumulator_format, exact_fixed, fit_range, int_range, product_format
+from fpga_gen.golden import dot, exact_dtype, finish, windows
+from fpga_gen.ir import (
+    Conv,
+    Conv1D,
+    Conv2D,
+    Dense,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    Fold,
+    Graph,
+    IntArray,
+    MatMul,
+)
+from fpga_gen.kinds.kind import Kind
+
+# Engines of fg_dense (its ENGINE parameter) and the DSP slices each spends per lane
+# (PE x SIMD lanes per layer); the fold pass budgets with the same numbers.
+ENGINES = {"dsp_chain": 0, "minifloat": 1, "multiplier_free": 2}
+DSP_PER_LANE = {"dsp_chain": 1, "minifloat": 1, "multiplier_free": 0}
+# Cycles from the issue of a step to its partial dot product (fg_dense's DOT): operand
+# register 1, then for the chain the skew (SIMD - 1) and AREG/MREG/PREG (3), for the
+# minifloat MAC AREG/MREG/PREG (3), the alignment register and the adder tree register,
+# for the multiplier-free lanes the adder tree register.
+CHAIN_DOT_EXTRA = 3  # + SIMD
+MINIFLOAT_DOT = 6
+MULTIPLIER_FREE_DOT = 2
+# After the dot product: the fabric accumulator (1) and the output register (1).
+DENSE_TAIL = 2
+# Library files of fg_dense and of each engine.
+DENSE_FILES = ("fg_rom.v", "fg_dense.v")
+ENGINE_FILES = {
+    "dsp_chain": ("fg_skew.v", "fg_dsp_chain.v"),
+    "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
+    "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
+}
+PACKED_CHAIN_FILES = ("fg_skew.v", "fg_dsp_chain.v", "fg_dsp_pair.v")  # dsp_chain with two PE rows per cascade
+
+# -- golden ---------------------------------------------------------------------------------
+
+
+def golden(layer: MatMul, srcs: list[IntArray], fmts: list[Format]) -> IntArray:
+    x, in_fmt = srcs[0], fmts[0]
+    acc_fmt = layer.accumulator(in_fmt)
+    w = layer.weight.ints
+    acc = _conv(layer, x, w, acc_fmt.width) if isinstance(layer, Conv) else dot(x, w, acc_fmt.width)
+    acc = acc << (acc_fmt.frac - exact_fixed(in_fmt).frac - exact_fixed(layer.weight.format).frac)
+    if layer.bias is not None:
+        bias_frac = exact_fixed(layer.bias.format).frac
+        acc = acc + (layer.bias.ints.astype(acc.dtype) << (acc_fmt.frac - bias_frac))
+    return finish(layer.activation, layer, acc, acc_fmt.frac)
+
+
+def _conv(layer: Conv, x: IntArray, w: IntArray, width: int) -> IntArray:
+    win, _ = windows(x, layer.kernel, layer.strides, layer.padding)
+    out_spatial = win.shape[1 : 1 + layer.rank]
+    n = len(x)
+    if not layer.depthwise:
+        rows = win.reshape(n * int(np.prod(out_spatial)), layer.n_in)
+        return dot(rows, w.reshape(layer.n_in, layer.n_out), width).reshape((n, *out_spatial, layer.n_out))
+    # depthwise: one small dot product per (channel, multiplier); loop over the kernel taps
+    dtype = exact_dtype(width)
+    # the tap count is spelled out: reshape cannot infer -1 for an empty batch
+    taps = win.reshape((*win.shape[: 1 + layer.rank], int(np.prod(layer.kernel)), layer.in_channels)).astype(dtype)
+    wt = w.reshape(-1, *w.shape[-2:]).astype(dtype)
+    acc = np.asarray(sum(taps[..., t, :, None] * wt[t] for t in range(wt.shape[0])))
+    if dtype is np.float64:
+        acc = acc.astype(np.int64)
+    return acc.reshape((n, *out_spatial, layer.n_out))
+
+
+# -- HLS ------------------------------------------------------------------------------------
+
+
+def _weight_cpp(layer: MatMul) -> str:
+    """The kernel's weight type: the format's own type, or the sign-weight twins of fg_ternary.h."""
+    fmt = layer.weight.format
+    if isinstance(fmt, Ternary):
+        return "fg::ternary"
+    if isinstance(fmt, Binary):
+        return "fg::binary"
+    return element_format(layer, fmt, "weight").cpp_type()
+
+
+def emit_hls(layer: MatMul, hls: Planner) -> None:
+    hls.declare(layer)
+    pe, simd = _fold(layer)
+    if isinstance(layer, Conv):
+        edge, _ = hls.window(layer)
+        shape = f"{'x'.join(map(str, layer.kernel))} conv{' (depthwise)' if layer.depthwise else ''}"
+        channels, n_window = layer.in_channels, math.prod(layer.kernel) * layer.in_channels
+    else:
+        edge = hls.take(layer, 0)
+        shape, channels, n_window = "dense", 1, layer.n_in
+    in_fmt = hls.formats[edge.tensor]
+    w_fmt = layer.weight.format
+    acc = layer.accumulator(in_fmt)
+    fields: list[Field] = [
+        ("typedef", "input_t", hls.elem(edge.tensor)),
+        ("typedef", "result_t", hls.elem(layer.name)),
+        ("typedef", "weight_t", _weight_cpp(layer)),
+        ("typedef", "weight_store_t", "fg::bits<weight_t>::type"),
+        ("typedef", "accum_t", acc.cpp_type()),
+    ]
+    # [n_out][n_in]: row j is output j's fan-in, in the window's order (Keras' (*kernel, c_in,
+    # c_out) is row-major (tap, channel) x output; a depthwise (*kernel, c, m) gives column
+    # c * m_count + m = output j, over the taps alone)
+    w_rows = layer.weight.codes.reshape(layer.n_in, layer.n_out).T
+    weights = [
+        hls.constant(
+            layer,
+            "weights",
+            "w",
+            w_fmt,
+            "weight_store_t",
+            [layer.n_out, layer.n_in],
+            int_rows(layer, "weight", w_fmt, w_rows),
+        )
+    ]
+    if isinstance(w_fmt, Ternary | Binary):
+        # No multiplier: +-x summed exactly in sum_t, then one scale per output channel, each
+        # an odd significand times a power of two (a power of two is a pure shift).
+        lo, hi, frac = int_range(in_fmt)
+        top = layer.n_in * max(-lo, hi)
+        ints = layer.scale_ints()
+        shifts = [(n & -n).bit_length() - 1 for n in ints]
+        sigs = [n >> k for n, k in zip(ints, shifts, strict=True)]
+        scale_cpp = f"fg::channel_scale<{max(sigs).bit_length()}, {max(max(shifts).bit_length(), 1)}, {w_fmt.frac}>"
+        fields += [
+            ("typedef", "sum_t", fit_range(-top, top, frac).cpp_type()),
+            ("typedef", "scale_t", scale_cpp),
+            ("unsigned", "n_scales", len(sigs)),
+        ]
+        rows = [f"{{{sig}, {shift}}}" for sig, shift in zip(sigs, shifts, strict=True)]
+        weights.append(hls.constant(layer, "scales", "s", w_fmt, "scale_t", [len(rows)], rows))
+    else:
+        fields.append(("typedef", "sum_t", "accum_t"))
+    if layer.bias is not None:
+        b_fmt = element_format(layer, layer.bias.format, "bias")
+        fields += [("typedef", "bias_t", b_fmt.cpp_type()), ("typedef", "bias_store_t", "fg::bits<bias_t>::type")]
+        b_rows = int_rows(layer, "bias", b_fmt, layer.bias.codes)
+        weights.append(hls.constant(layer, "bias", "b", b_fmt, "bias_store_t", [layer.n_out], b_rows))
+    depthwise = isinstance(layer, Conv) and layer.depthwise
+    fields += [
+        ("unsigned", "n_in", layer.n_in),
+        ("unsigned", "n_out", layer.n_out),
+        ("unsigned", "pe", pe),
+        ("unsigned", "simd", simd),
+        ("unsigned", "in_pack", edge.pack),
+        ("unsigned", "buf_factor", math.lcm(simd, edge.pack)),
+        ("unsigned", "positions", layer.positions),
+        ("unsigned", "n_window", n_window),
+        ("bool", "depthwise", depthwise),
+        ("unsigned", "channels", channels),
+        ("unsigned", "multiplier", layer.weight.shape[-1] if depthwise else 1),
+        ("bool", "relu", layer.activation == "relu"),
+    ]
+    cycles = layer.positions * (layer.n_in // simd) * (layer.n_out // pe)
+    var = hls.output(layer, pe)
+    hls.process(
+        layer.name,
+        layer.name,
+        "dense",
+        f"{layer.name}: {shape} {layer.n_in} -> {layer.n_out} at {layer.positions} positions, PE={pe} "
+        f"SIMD={simd}: positions*(n_out/PE)*(n_in/SIMD) = {cycles} MAC cycles per sample. Formats: weights "
+        f"{w_fmt}, accumulator {acc}",
+        [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, layer.name, pe), var)],
+        fields,
+        tuple(w["var"] for w in weights),
+    )
+    hls.produce(layer.name, Edge(var, layer.name, pe))
+
+
+# -- RTL ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Scale of ternary / binary weights, applied once per output: ``* factor << shift``.
+
+    ``factors``: each output neuron's scale as an integer on the weight grid, divided by the
+    power of two all of them share (which joins ``shift``); a single factor when every
+    neuron has the same. A factor of 1 makes the scale a pure shift.
+    """
+
+    factors: tuple[int, ...]
+    shift: int
+
+    @property
+    def bits(self) -> int:
+        return max(max(self.factors).bit_length(), 1)
+
+    @property
+    def per_neuron(self) -> bool:
+        return len(self.factors) > 1
+
+
+@dataclass(frozen=True)
+class DenseStage(Stage):
+    """fg_dense: the folded matmul engine of a Dense layer, or of a convolution fed window by window."""
+
+    layer: MatMul
+    src: Stream
+    dst: Stream
+    pe: int
+    simd: int
+    engine: str  # a key of ENGINES
+    x: Operand
+    weight: Operand | None  # None for ternary / binary weights (levels, not multiplied)
+    weight_bits: int  # ROM bits per weight code
+    prod_bits: int  # signed width of one lane's exact product (minifloat / multiplier-free)
+    psum_bits: int  # signed width of a SIMD-wide partial dot product
+    acc: FixedPoint  # the exact accumulator of the layer
+    acc_bits: int  # signed width of the fold accumulator in fabric
+    acc_shift: int  # product grid -> fold accumulator grid
+    fin_bits: int  # signed width of the exact value converted to the output
+    scaling: Scaling | None  # multiplier-free only
+    convert: Convert
+    pack_shift: int = 0  # dsp_chain: 0 one cascade per PE row, else two rows per cascade, low field bits
+    module: ClassVar[str] = "fg_dense"
+    template: ClassVar[str] = "dense.v.j2"
+
+    @property
+    def srcs(self) -> tuple[Stream, ...]:
+        return (self.src,)
+
+    @property
+    def n_in(self) -> int:
+        """Length of the engine's dot products: the layer's, or for a depthwise convolution its
+        taps x every input channel (the kernel expanded block-diagonally, see ``weight_codes``)."""
+        layer = self.layer
+        return layer.n_in * layer.in_channels if isinstance(layer, Conv) and layer.depthwise else layer.n_in
+
+    def weight_codes(self) -> npt.NDArray[np.int64]:
+        """The (n_in, n_out) weight codes the engine multiplies, rows in window order (tap, channel).
+
+        A depthwise kernel (taps, C, multiplier) becomes the block-diagonal matrix whose column
+        c * multiplier + m holds its taps in the rows of channel c and zero codes (the value 0)
+        elsewhere: the engine then computes every depthwise dot product exactly, at C times the
+        multiply-adds of a per-channel engine.
+        """
+        layer = self.layer
+        codes = np.asarray(layer.weight.codes, dtype=np.int64)
+        if not (isinstance(layer, Conv) and layer.depthwise):
+            return codes.reshape(layer.n_in, layer.n_out)
+        c = layer.in_channels
+        kernel = codes.reshape(layer.n_in, c, -1)  # (taps, C, multiplier)
+        full = np.zeros((layer.n_in, c, c, kernel.shape[-1]), dtype=np.int64)
+        for ch in range(c):
+            full[:, ch, ch, :] = kernel[:, ch, :]
+        return full.reshape(self.n_in, layer.n_out)
+
+    @property
+    def steps(self) -> int:
+        """Cycles of compute per vector: neuron folds x synapse folds."""
+        return (self.layer.n_out // self.pe) * (self.n_in // self.simd)
+
+    @property
+    def period(self) -> int:
+        """Cycles of compute per frame: every output position repeats the steps."""
+        return self.steps * self.layer.positions
+
+    @property
+    def dot_latency(self) -> int:
+        """Issue of a step -> its partial dot product (fg_dense's DOT)."""
+        if self.engine == "dsp_chain":
+            return self.simd + CHAIN_DOT_EXTRA
+        return MINIFLOAT_DOT if self.engine == "minifloat" else MULTIPLIER_FREE_DOT
+
+    @property
+    def latency(self) -> int:
+        """Last input beat of a vector accepted -> its last output beat, with nothing stalling."""
+        return self.steps + self.dot_latency + DENSE_TAIL
+
+    @property
+    def dsp(self) -> int:
+        """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes."""
+        return DSP_PER_LANE[self.engine] * cascades(self.pe, self.pack_shift > 0) * self.simd
+
+    @property
+    def bias_bits(self) -> int:
+        """Width of a bias ROM word: the initial accumulator, or the scaled sum it joins."""
+        return self.fin_bits if self.engine == "multiplier_free" else self.acc_bits
+
+    def check_dsp(self, dsp: DspPrimitive) -> None:
+        """Raise DspOperandError when an operand or partial sum exceeds the ``dsp`` slice."""
+        if self.weight is None:
+            return
+        dsp_kind, a_bits, b_bits = dsp.name, dsp.a_bits, dsp.b_bits
+        x_fmt, w_fmt = self.x.fmt, self.weight.fmt
+        what = "significand" if isinstance(x_fmt, MiniFloat) else "operand"
+        if self.x.value_bits > a_bits:
+            raise DspOperandError(
+                f"layer {self.name}: input format {x_fmt} needs {self.x.value_bits} bits as a signed multiplier "
+                f"{what}, but the {dsp_kind} A port multiplies at most {a_bits} bits ({a_bits - 1} unsigned); "
+                f"use an input format of at most {a_bits} bits"
+            )
+        if self.weight.value_bits > b_bits:
+            what = "significand" if isinstance(w_fmt, MiniFloat) else "operand"
+            raise DspOperandError(
+                f"layer {self.name}: weight format {w_fmt} needs {self.weight.value_bits} bits as a signed "
+                f"multiplier {what}, but the {dsp_kind} B port takes at most {b_bits}; "
+                f"quantize the weights to at most {b_bits} bits ({b_bits - 1} unsigned)"
+            )
+        if self.engine == "dsp_chain" and self.psum_bits > dsp.p_bits:
+            raise DspOperandError(
+                f"layer {self.name}: a partial sum of simd={self.simd} products of {x_fmt} x {w_fmt} needs "
+                f"{self.psum_bits} bits, more than the {dsp.p_bits}-bit {dsp_kind} cascade; use a smaller "
+                "simd fold or narrower input/weight formats"
+            )
+
+    def params(self) -> dict[str, int]:
+        doc = {
+            "ENGINE": ENGINES[self.engine],
+            "N_IN": self.n_in,
+            "N_OUT": self.layer.n_out,
+            "PE": self.pe,
+            "SIMD": self.simd,
+            "IN_ELEMS": self.src.elems,
+            "POSITIONS": self.layer.positions,
+        }
+        if self.engine == "minifloat":
+            assert self.weight is not None
+            doc |= self.x.params("IN") | self.weight.params("W") | {"PROD_W": self.prod_bits}
+        else:
+            doc |= {"IN_W": self.src.width, "IN_SIGNED": int(self.src.signed), "W_W": self.weight_bits}
+            if self.engine == "multiplier_free" and self.src.codes:
+                doc |= self.x.params("IN") | {"X_W": signed_bits(exact_fixed(self.x.fmt))}
+        if self.scaling is not None:
+            doc |= {
+                "BINARY": int(isinstance(self.layer.weight.format, Binary)),
+                "PROD_W": self.prod_bits,
+                "SCALE_W": self.scaling.bits,
+                "SCALE_SHIFT": self.scaling.shift,
+            }
+            doc |= {"SCALE_ROM": 1} if self.scaling.per_neuron else {"SCALE": self.scaling.factors[0]}
+        if self.pack_shift:
+            doc |= {"PACK_SHIFT": self.pack_shift}
+        doc |= {
+            "PSUM_W": self.psum_bits,
+            "ACC_W": self.acc_bits,
+            "ACC_SHIFT": self.acc_shift,
+            "HAS_BIAS": int(self.layer.bias is not None),
+            "FIN_W": self.fin_bits,
+            "FIN_FRAC": self.convert.in_frac,
+        }
+        return doc | {k: v for k, v in self.convert.params().items() if k != "IN_FRAC"}
+
+    def cost(self) -> Resources:
+        """fg_dense: input banks, weight / bias (/ scale) ROMs per PE, the engine's lanes, the fold
+        accumulator, the output conversion and register."""
+        layer = self.layer
+        pe, simd, n_in = self.pe, self.simd, self.n_in
+        sf, nf = n_in // simd, layer.n_out // pe
+        in_w, out_w = self.src.width, self.dst.width
+        r = Resources(dsp=self.dsp)
+        # Two banks of registers, read SIMD elements at a time: a 2*SF:1 mux per operand bit.
+        r += Resources(lut=simd * in_w * cost.mux(2 * sf), ff=2 * n_in * in_w + simd * in_w)
+        per_pe = cost.memory(nf * sf, simd * self.weight_bits, rom=True)
+        if layer.bias is not None:
+            per_pe += cost.memory(nf, self.bias_bits, rom=True)
+        if self.scaling is not None and self.scaling.per_neuron:
+            per_pe += cost.memory(nf, self.scaling.bits, rom=True)
+        if self.engine == "dsp_chain":
+            # fg_skew: lane j's input delayed j cycles (shared by the PEs), each PE's weights too;
+            # the slices do the multiply-adds and the cascade the sum.
+            for j in range(1, simd):
+                r += cost.delay(in_w, j)
+                per_pe += cost.delay(self.weight_bits, j)
+            if self.pack_shift:  # fg_dsp_pair: the high field's +1 correction, one adder per pair
+                r += Resources(lut=pe // 2 * self.psum_bits)
+        elif self.engine == "minifloat":
+            assert self.weight is not None
+            r += cost.decode(self.x.fmt, simd)
+            shift = self.x.shift_bits + self.weight.shift_bits
+            lane = Resources(lut=self.prod_bits * cost.levels(shift), ff=self.prod_bits)  # alignment + its register
+            per_pe += Resources(lut=simd * (lane.lut + self.weight.value_bits), ff=simd * lane.ff)
+            per_pe += Resources(lut=(simd - 1) * self.psum_bits, ff=self.psum_bits)  # adder tree + register
+        else:
+            r += cost.decode(self.x.fmt, simd)
+            # add / subtract / skip per lane, then the adder tree and its register
+            per_pe += Resources(lut=simd * self.prod_bits + (simd - 1) * self.psum_bits, ff=self.psum_bits)
+            assert self.scaling is not None
+            terms = self.scaling.bits if self.scaling.per_neuron else bin(self.scaling.factors[0]).count("1")
+            per_pe += Resources(lut=(terms - 1) * self.fin_bits + self.fin_bits)  # shift-and-add, + bias
+        per_pe += Resources(lut=self.acc_bits, ff=self.acc_bits)  # fold accumulator
+        per_pe += cost.convert(self.dst.fmt, self.fin_bits) + Resources(ff=out_w)  # output register
+        control = cost.control(sf, nf, self.src.beats // max(layer.positions, 1), layer.positions)
+        pipeline = Resources(ff=self.dot_latency * (cost.bits_for(nf) + 2))  # step tags along the pipeline
+        return r + per_pe.scaled(pe) + control + pipeline
+
+    def timing(self) -> Node:
+        return DenseEngine(self.n_in // self.src.elems, self.steps, self.n_in // self.simd, self.dot_latency)
+
+    def files(self) -> tuple[str, ...]:
+        engine = PACKED_CHAIN_FILES if self.pack_shift else ENGINE_FILES[self.engine]
+        # minifloat inputs of the multiplier-free lanes are made exact first
+        decode = ("fg_mf_decode.v",) if self.engine == "multiplier_free" and self.src.codes else ()
+        return (*CONVERT_FILES[self.dst.codes], *DENSE_FILES, *engine, *decode)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "pe": self.pe,
+            "simd": self.simd,
+            "accumulator": str(self.acc),
+            "pack_shift": self.pack_shift,  # 0: one MAC per slice, else two PE rows per cascade
+        }
+
+    def write_data(self, out: Path) -> list[str]:
+        """ROM images per PE: word nf*SF + sf of ``<layer>_wNNNN.mem`` holds the SIMD weight codes
+        of neuron nf*PE + p (lane 0 in the low bits); word nf of ``_bNNNN`` its bias on the grid
+        it is added on, and of ``_sNNNN`` its scale factor (per-channel ternary / binary)."""
+        layer = self.layer
+        nf, sf = layer.n_out // self.pe, self.n_in // self.simd
+        w_mask = (1 << self.weight_bits) - 1
+        # (pe, nf, sf, simd): the code of input sf*SIMD + s's weight for neuron nf*PE + p
+        lanes = self.weight_codes().reshape(sf, self.simd, nf, self.pe).transpose(3, 2, 0, 1)
+        shifts = [s * self.weight_bits for s in range(self.simd)]
+        names = []
+        for p in range(self.pe):
+            words = [
+                sum((int(v) & w_mask) << sh for v, sh in zip(lanes[p, i, j].tolist(), shifts, strict=True))
+                for i in range(nf)
+                for j in range(sf)
+            ]
+            names.append(write_hex(out / f"{self.name}_w{p:04d}.mem", words, self.simd * self.weight_bits))
+        tables: list[tuple[str, list[int], int]] = []  # (file suffix, one value per neuron, bits)
+        if layer.bias is not None:
+            shift = self.acc.frac - exact_fixed(layer.bias.format).frac  # onto the accumulator grid
+            bias = [int(v) << shift for v in layer.bias.ints.tolist()]
+            tables.append(("b", bias, self.bias_bits))
+        if self.scaling is not None and self.scaling.per_neuron:
+            tables.append(("s", list(self.scaling.factors), self.scaling.bits))
+        for suffix, values, bits in tables:
+            mask = (1 << bits) - 1
+            for p in range(self.pe):
+                words = [v & mask for v in values[p :: self.pe]]  # neuron nf*PE + p, for nf = 0, 1, ...
+                names.append(write_hex(out / f"{self.name}_{suffix}{p:04d}.mem", words, bits))
+        return names
+
+
+def rtl_stages(layer: MatMul, srcs: tuple[Stream, ...], graph: Graph, dsp: DspPrimitive) -> list[Stage]:
+    """A Dense layer's engine; a convolution's window generator, then its engine."""
+    (src,) = srcs
+    if not isinstance(layer, Conv):
+        return [_engine(layer, src, dsp)]
+    if layer.depthwise and isinstance(layer.weight.format, Binary):
+        raise UnsupportedLayerError(
+            f"layer {layer.name}: a depthwise convolution with binary weights ({layer.weight.format}) has no "
+            "zero weight to expand its kernel over the other channels; use ternary weights"
+        )
+    window = window_stage(layer, src, graph.input_spec(layer).shape, pool=False)
+    return [window, _engine(layer, window.dst, dsp)]
+
+
+def _fold(layer: MatMul) -> tuple[int, int]:
+    """The layer's (pe, simd), which must divide its (n_out, n_in)."""
+    if layer.fold is None:
+        raise GraphError(
+            f"layer {layer.name} ({layer.kind}) is not folded (PE x SIMD): the backends need a scheduled graph "
+            "(build the project with fpga_gen.build, or run fpga_gen.passes.schedule)"
+        )
+    fold: Fold = layer.fold
+    if layer.n_in % fold.simd or layer.n_out % fold.pe:
+        raise GraphError(
+            f"layer {layer.name}: fold {fold} must divide n_in={layer.n_in} (simd) and n_out={layer.n_out} (pe)"
+        )
+    return fold.pe, fold.simd
+
+
+def _engine(layer: MatMul, src: Stream, dsp: DspPrimitive) -> DenseStage:
+    """The engine for the formats, its operands checked against the ``dsp`` slice."""
+    pe, simd = _fold(layer)
+    w_fmt = layer.weight.format
+    x_fmt = src.fmt
+    acc = layer.accumulator(x_fmt)
+    dst = Stream(stream_format(layer), layer.output.size, pe)
+    common: dict[str, Any] = {
+        "layer": layer,
+        "src": src,
+        "dst": dst,
+        "pe": pe,
+        "simd": simd,
+        "x": Operand(x_fmt),
+        "acc": acc,
+        "fin_bits": signed_bits(acc),
+        "convert": convert_to(layer, acc.frac, layer.activation),
+    }
+    if isinstance(w_fmt, Ternary | Binary):
+        stage = _multiplier_free(layer, w_fmt, x_fmt, common)
+    elif isinstance(w_fmt, FixedPoint | MiniFloat):
+        stage = _multiplier(layer, w_fmt, x_fmt, common, dsp)
+    else:
+        raise UnsupportedLayerError(f"layer {layer.name}: the RTL backend has no engine for weights in {w_fmt}")
+    check_beats(layer, src, stage.n_in, "inputs")
+    stage.check_dsp(dsp)
+    return stage
+
+
+def _multiplier(
+    layer: MatMul, w_fmt: FixedPoint | MiniFloat, x_fmt: Format, common: dict[str, Any], dsp: DspPrimitive
+) -> DenseStage:
+    pe, simd = _fold(layer)
+    acc: FixedPoint = common["acc"]
+    prod_frac = exact_fixed(x_fmt).frac + exact_fixed(w_fmt).frac
+    psum = accumulator_format(x_fmt, w_fmt, simd)
+    # The accumulator holds every partial sum, so a shifted partial sum always fits it.
+    assert signed_bits(acc) >= signed_bits(psum) + acc.frac - prod_frac
+    fixed = isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)
+    shift = dsp.pack_shift(x_fmt, w_fmt, pe, simd)
+    # fg_dsp_pair reads the low field as the partial sum's PSUM_W bits: they must fit the field.
+    assert shift is None or shift >= signed_bits(psum)
+    return DenseStage(
+        **common,
+        engine="dsp_chain" if fixed else "minifloat",
+        weight=Operand(w_fmt),
+        weight_bits=signed_bits(w_fmt) if isinstance(w_fmt, FixedPoint) and fixed else w_fmt.bits,
+        prod_bits=signed_bits(product_format(x_fmt, w_fmt)),
+        psum_bits=signed_bits(psum),
+        acc_bits=signed_bits(acc),
+        acc_shift=acc.frac - prod_frac,
+        scaling=None,
+        pack_shift=shift or 0,
+    )
+
+
+def _multiplier_free(layer: MatMul, w_fmt: Ternary | Binary, x_fmt: Format, common: dict[str, Any]) -> DenseStage:
+    """Ternary / binary weights: sum the inputs by weight level, scale once per output.
+
+    The golden accumulator is sum(x * level * s) with s the scale on the weight grid
+    (2**-w_fmt.frac); factoring s = factor << k out of the sum leaves a sum of levels,
+    which the lanes add and subtract, and one ``* factor << (k + accumulator shift)``,
+    ``k`` the power of two every output's scale shares. A minifloat input enters the sum as
+    its exact fixed-point value (``exact_fixed``).
+    """
+    unit = Binary(1.0) if isinstance(w_fmt, Binary) else Ternary(1.0)  # the weight levels
+    _, simd = _fold(layer)
+    scales = layer.scale_ints()
+    common_pow2 = min((s & -s).bit_length() - 1 for s in scales)
+    factors = tuple(s >> common_pow2 for s in scales)
+    acc: FixedPoint = common["acc"]
+    prod_frac = exact_fixed(x_fmt).frac + w_fmt.frac
+    return DenseStage(
+        **common,
+        engine="multiplier_free",
+        weight=None,
+        weight_bits=w_fmt.bits,
+        prod_bits=signed_bits(product_format(x_fmt, unit)),
+        psum_bits=signed_bits(accumulator_format(x_fmt, unit, simd)),
+        acc_bits=signed_bits(accumulator_format(x_fmt, unit, layer.n_in)),
+        acc_shift=0,
+        scaling=Scaling(factors if len(set(factors)) > 1 else factors[:1], common_pow2 + acc.frac - prod_frac),
+    )
+
+
+KIND = Kind(
+    (Dense, Conv1D, Conv2D, DepthwiseConv1D, DepthwiseConv2D),
+    golden,
+    emit_hls,
+    ("fg_dense.h", "fg_ternary.h", "fg_window.h"),
+    rtl_stages,
+    (WindowStage, DenseStage),
+)
