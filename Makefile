@@ -8,7 +8,7 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test quick lint clean
 
 setup: $(STAMP)
 
@@ -26,9 +26,15 @@ test: setup
 	$(PY) -m pytest -q -n 2 --dist loadgroup; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
+# The edit-test loop: lint, types and layering, then the tests that build no large Verilator
+# design and train no model (make test runs them all).
+quick: lint
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow" --deselect tests/test_demo.py
+
 lint: setup
 	$(VENV)/bin/ruff check fpga_gen tests sim examples bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -27,15 +27,7 @@ module fg_act #(
     input  wire                   m_tready,
     output wire                   m_tlast
 );
-    localparam integer BEATS = N / ELEMS;
-    `FG_BITS_FOR
-    localparam integer BEAT_W = bits_for(BEATS);
-    localparam integer BEAT_LAST = BEATS - 1;
-
-    reg out_valid, out_last;
-    reg [ELEMS*OUT_W-1:0] out_data;
-    reg [BEAT_W-1:0] beat;
-    wire en = !out_valid | m_tready;
+    wire en;
     assign s_tready = en;
     wire take = s_tvalid & en;
 
@@ -51,20 +43,8 @@ module fg_act #(
         end
     endgenerate
 
-    always @(posedge clk) begin
-        if (!rst_n) begin
-            out_valid <= 1'b0;
-            beat <= {BEAT_W{1'b0}};
-        end else if (en) begin
-            out_valid <= s_tvalid;
-            if (take) beat <= (beat == BEAT_LAST[BEAT_W-1:0]) ? {BEAT_W{1'b0}} : beat + 1'b1;
-        end
-        if (take) begin
-            out_data <= y;
-            out_last <= beat == BEAT_LAST[BEAT_W-1:0];
-        end
-    end
-    assign m_tdata = out_data;
-    assign m_tvalid = out_valid;
-    assign m_tlast = out_last;
+    fg_out_reg #(.W(ELEMS*OUT_W), .BEATS(N / ELEMS)) u_out (
+        .clk(clk), .rst_n(rst_n), .push(take), .d(y), .en(en),
+        .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready), .m_tlast(m_tlast)
+    );
 endmodule

@@ -6,6 +6,7 @@
 // so it fits too and nothing ever wraps.
 // Layout (heap): node k, 1 <= k < L, is node 2k + node 2k+1; leaves are nodes L..2L-1
 // (L = N rounded up to a power of two, missing leaves are 0); the root is node 1.
+`include "fg_params.vh"
 module fg_add_tree #(
     parameter integer N = 4,
     parameter integer W = 8,
@@ -14,14 +15,8 @@ module fg_add_tree #(
     input  wire [N*W-1:0]  x,
     output wire [OUT_W-1:0] y
 );
-    function integer pow2_at_least;
-        input integer n;
-        begin
-            pow2_at_least = 1;
-            while (pow2_at_least < n) pow2_at_least = pow2_at_least * 2;
-        end
-    endfunction
-    localparam integer L = pow2_at_least(N);
+    `FG_BITS_FOR
+    localparam integer L = N > 1 ? 1 << bits_for(N) : 1;  // N rounded up to a power of two
 
     // node[0] is never used (the heap starts at 1)
     /* verilator lint_off UNUSEDSIGNAL */

@@ -52,20 +52,14 @@ module fg_chan #(
     input  wire                   m_tready,
     output wire                   m_tlast
 );
-    localparam integer BEATS = N / ELEMS;
     localparam integer G = C / ELEMS;
     `FG_BITS_FOR
-    localparam integer BEAT_W = bits_for(BEATS);
     localparam integer G_W = bits_for(G);
     localparam integer K_W = bits_for(L + 2);
-    localparam integer BEAT_LAST = BEATS - 1;
     localparam integer G_LAST = G - 1;
 
-    reg out_valid, out_last;
-    reg [ELEMS*OUT_W-1:0] out_data;
-    reg [BEAT_W-1:0] beat;
     reg [G_W-1:0] g;  // channel group of the beat
-    wire en = !out_valid | m_tready;
+    wire en;
     assign s_tready = en;
     wire take = s_tvalid & en;
 
@@ -108,23 +102,11 @@ module fg_chan #(
     endgenerate
 
     always @(posedge clk) begin
-        if (!rst_n) begin
-            out_valid <= 1'b0;
-            beat <= {BEAT_W{1'b0}};
-            g <= {G_W{1'b0}};
-        end else if (en) begin
-            out_valid <= s_tvalid;
-            if (take) begin
-                beat <= (beat == BEAT_LAST[BEAT_W-1:0]) ? {BEAT_W{1'b0}} : beat + 1'b1;
-                g <= (g == G_LAST[G_W-1:0]) ? {G_W{1'b0}} : g + 1'b1;
-            end
-        end
-        if (take) begin
-            out_data <= y;
-            out_last <= beat == BEAT_LAST[BEAT_W-1:0];
-        end
+        if (!rst_n) g <= {G_W{1'b0}};
+        else if (take) g <= (g == G_LAST[G_W-1:0]) ? {G_W{1'b0}} : g + 1'b1;
     end
-    assign m_tdata = out_data;
-    assign m_tvalid = out_valid;
-    assign m_tlast = out_last;
+    fg_out_reg #(.W(ELEMS*OUT_W), .BEATS(N / ELEMS)) u_out (
+        .clk(clk), .rst_n(rst_n), .push(take), .d(y), .en(en),
+        .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready), .m_tlast(m_tlast)
+    );
 endmodule

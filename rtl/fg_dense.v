@@ -135,8 +135,6 @@ module fg_dense #(
     localparam integer NF_LAST = NF - 1;
     localparam integer STEP_LAST = STEPS - 1;
     localparam integer BEAT_LAST = IN_BEATS - 1;
-    localparam integer POS_W = bits_for(POSITIONS);
-    localparam integer POS_LAST = POSITIONS - 1;
     // Issue -> dot product ready (see the pipeline above).
     localparam integer DOT = (ENGINE == 0) ? SIMD + 3 : (ENGINE == 1) ? 6 : 2;
     // Control pipeline: index k holds the step issued k+1 cycles ago; the accumulator
@@ -152,7 +150,7 @@ module fg_dense #(
 
     // ASCII for a 4-digit decimal: ROM file names per PE.
     function [31:0] dec4;
-        input integer n;
+        input [31:0] n;
         begin
             dec4 = ((48 + (n / 1000) % 10) << 24) | ((48 + (n / 100) % 10) << 16)
                  | ((48 + (n / 10) % 10) << 8) | (48 + n % 10);
@@ -173,8 +171,7 @@ module fg_dense #(
     end
 
     // ---- step sequencer ----------------------------------------------------------------
-    reg out_valid;
-    wire en = !out_valid | m_tready;  // the compute pipeline advances unless the output is stuck
+    wire en;  // from the output register: the compute pipeline advances unless the output is stuck
     reg [SF_W-1:0] sf;
     reg [NF_W-1:0] nf;
     reg [STEP_W-1:0] step;
@@ -212,7 +209,11 @@ module fg_dense #(
 
     // ---- control pipeline: valid / first fold / last fold / neuron fold -----------------
     reg [CTL-1:0] c_valid, c_first, c_last;
+    // the neuron fold of each step: the bias ROM's address, and at ACC_AT a per-neuron scale ROM's
+    // (engine 2); unread slots are left to synthesis to remove
+    /* verilator lint_off UNUSEDSIGNAL */
     reg [CTL*NF_W-1:0] c_nf;
+    /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clk) begin
         if (!rst_n) c_valid <= {CTL{1'b0}};
         else if (en) c_valid <= {c_valid[CTL-2:0], issue};
@@ -225,7 +226,6 @@ module fg_dense #(
     wire acc_valid = c_valid[ACC_AT];
     wire acc_first = c_first[ACC_AT];
     wire acc_last = c_last[ACC_AT];
-    wire [NF_W-1:0] acc_nf = c_nf[ACC_AT*NF_W +: NF_W];
 
     // ---- operands: the x slice, broadcast to every PE -----------------------------------
     reg [SIMD*IN_W-1:0] x_r;
@@ -284,7 +284,6 @@ module fg_dense #(
 
     // ---- PE rows ------------------------------------------------------------------------
     reg done;           // the accumulators hold finished sums
-    reg done_last;      // ... of the last neuron fold of a vector
     wire [PE*OUT_W-1:0] y;
     // Engine 0 only: each PE's weight ROM word into the skews, and each PE's SIMD-wide
     // partial dot product, from its own chain or a shared pair.
@@ -393,27 +392,13 @@ module fg_dense #(
     endgenerate
 
     // ---- output register ------------------------------------------------------------------
-    reg [PE*OUT_W-1:0] out_data;
-    reg out_last;
-    reg [POS_W-1:0] pos;  // vector (output position) of the frame being finished
-    wire pos_last = pos == POS_LAST[POS_W-1:0];
+    // One beat per finished neuron fold: NF per vector, POSITIONS vectors per frame.
     always @(posedge clk) begin
-        if (!rst_n) begin
-            done <= 1'b0;
-            out_valid <= 1'b0;
-            pos <= {POS_W{1'b0}};
-        end else if (en) begin
-            done <= acc_valid & acc_last;
-            out_valid <= done;
-            if (done & done_last) pos <= pos_last ? {POS_W{1'b0}} : pos + 1'b1;
-        end
-        if (en) begin
-            done_last <= acc_nf == NF_LAST[NF_W-1:0];
-            out_data <= y;
-            out_last <= done_last & pos_last;
-        end
+        if (!rst_n) done <= 1'b0;
+        else if (en) done <= acc_valid & acc_last;
     end
-    assign m_tdata = out_data;
-    assign m_tvalid = out_valid;
-    assign m_tlast = out_last;
+    fg_out_reg #(.W(PE*OUT_W), .BEATS(NF * POSITIONS)) u_out (
+        .clk(clk), .rst_n(rst_n), .push(done & en), .d(y), .en(en),
+        .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready), .m_tlast(m_tlast)
+    );
 endmodule

@@ -16,9 +16,9 @@
 `define FG_PARAMS_VH
 
 `define FG_BITS_FOR \
-    function integer bits_for; \
-        input integer n; \
-        integer v; \
+    function [31:0] bits_for; \
+        input [31:0] n; \
+        reg [31:0] v; \
         begin \
             bits_for = 1; \
             for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1; \

@@ -41,18 +41,13 @@ module fg_pool #(
 );
     `FG_BITS_FOR
     localparam integer TAP_W = bits_for(TAPS);
-    localparam integer BEAT_W = bits_for(OUT_BEATS);
     localparam integer TAP_LAST = TAPS - 1;
-    localparam integer BEAT_LAST = OUT_BEATS - 1;
     localparam integer D_W = ACC_W + EXTRA;  // the sum on the quotient's grid
     localparam integer FIN_W = (MAX != 0) ? ACC_W : D_W + 1;
 
-    reg out_valid, out_last;
-    reg [ELEMS*OUT_W-1:0] out_data;
     reg [TAP_W-1:0] tap;
-    reg [BEAT_W-1:0] beat;
     reg [CNT_W-1:0] cnt;
-    wire en = !out_valid | m_tready;
+    wire en;
     assign s_tready = en;
     wire take = s_tvalid & en;
     wire first = tap == {TAP_W{1'b0}};
@@ -96,24 +91,13 @@ module fg_pool #(
     endgenerate
 
     always @(posedge clk) begin
-        if (!rst_n) begin
-            out_valid <= 1'b0;
-            tap <= {TAP_W{1'b0}};
-            beat <= {BEAT_W{1'b0}};
-        end else begin
-            if (en) out_valid <= take & tap_last;
-            if (take) begin
-                tap <= tap_last ? {TAP_W{1'b0}} : tap + 1'b1;
-                if (tap_last) beat <= (beat == BEAT_LAST[BEAT_W-1:0]) ? {BEAT_W{1'b0}} : beat + 1'b1;
-            end
-        end
+        if (!rst_n) tap <= {TAP_W{1'b0}};
+        else if (take) tap <= tap_last ? {TAP_W{1'b0}} : tap + 1'b1;
         if (take) cnt <= cnt_next;
-        if (take & tap_last) begin
-            out_data <= y;
-            out_last <= beat == BEAT_LAST[BEAT_W-1:0];
-        end
     end
-    assign m_tdata = out_data;
-    assign m_tvalid = out_valid;
-    assign m_tlast = out_last;
+    // one output beat per window: its last tap's
+    fg_out_reg #(.W(ELEMS*OUT_W), .BEATS(OUT_BEATS)) u_out (
+        .clk(clk), .rst_n(rst_n), .push(take & tap_last), .d(y), .en(en),
+        .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready), .m_tlast(m_tlast)
+    );
 endmodule

@@ -60,8 +60,9 @@ module fg_window #(
     localparam integer SPAN = ((KH - 1) * W + KW + SW) * G;
     localparam integer LIMIT = SPAN < 2 * FRAME ? SPAN : 2 * FRAME;
     `FG_BITS_FOR
-    // A coordinate clamped into [0, coord_max]: the nearest real row or column.
-    function signed [31:0] clamp;
+    // A coordinate clamped into [0, coord_max]: the nearest real row or column (never negative,
+    // so it reads the same signed or unsigned).
+    function [31:0] clamp;
         input signed [31:0] coord;
         input signed [31:0] coord_max;
         begin

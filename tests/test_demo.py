@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fpga_gen import demo
+from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.cli import main
 
 
@@ -47,4 +48,4 @@ def test_demo_is_bit_exact_at_every_level(tmp_path: Path) -> None:
     assert "--platform $(PLATFORM)" in (out / "vitis" / "Makefile").read_text()
     assert "xilinx_u280_gen3x16_xdma_1_202211_1" in (out / "vitis" / "Makefile").read_text()
     assert f"sp={kernel}_1.in_mem:HBM[0]" in (out / "vitis" / "link.cfg").read_text()
-    assert json.loads((out / "rtl" / "manifest.json").read_text())["dsp_kind"] == "DSP48E2"
+    assert read_manifest(out / "rtl")["dsp_kind"] == "DSP48E2"

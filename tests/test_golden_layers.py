@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import itertools
-import os
 from bisect import bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
@@ -49,13 +47,6 @@ MINIFLOATS = {  # name -> (ml_dtypes type, bits)
     "e2m3": (ml_dtypes.float6_e2m3fn, 6),
     "e2m1": (ml_dtypes.float4_e2m1fn, 4),
 }
-
-
-@pytest.fixture(scope="module")
-def tf() -> ModuleType:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return importlib.import_module("tensorflow")
 
 
 # -- exact references ---------------------------------------------------------------------------

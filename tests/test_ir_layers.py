@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -35,13 +33,6 @@ from fpga_gen.ir import (
     Threshold,
     identifier,
 )
-
-
-@pytest.fixture(scope="module")
-def tf() -> ModuleType:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return importlib.import_module("tensorflow")
 
 
 def test_every_kind_is_in_the_graph() -> None:

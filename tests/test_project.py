@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -11,8 +10,11 @@ import pytest
 from graphs import random_inputs, random_mlp
 
 import fpga_gen
+from fpga_gen.backends.rtl import Plan, plan
+from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.cli import main
 from fpga_gen.errors import FpgaGenError, ResourceError
+from fpga_gen.ir import Graph
 from fpga_gen.passes import FoldConfig
 
 
@@ -120,15 +122,35 @@ def test_a_model_beyond_every_board_is_refused_and_nothing_is_written(tmp_path: 
     assert not (tmp_path / "p").exists() and list(tmp_path.iterdir()) == []
 
 
-def test_kv260_builds_dsp48e2_engines_and_the_mpsoc_flow(tmp_path: Path) -> None:
-    graph = random_mlp(28, (12, 8, 4), input_format="fixed<8,2,RND_CONV,SAT>")
-    project = fpga_gen.build(graph, board="kv260", out=tmp_path / "p")
-    manifest = json.loads((project.path / "rtl" / "manifest.json").read_text())
+def test_kv260_builds_dsp48e2_engines_and_the_mpsoc_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One plan per build, made with the board's DSP48E2: the writer, the cycle model and the report
+    all read it, and cosim measures the cycles it predicts."""
+    planned: list[str] = []
+
+    def counted(graph: Graph, dsp_kind: str = "DSP48E1") -> Plan:
+        planned.append(dsp_kind)
+        return plan(graph, dsp_kind)
+
+    monkeypatch.setattr(fpga_gen.resources, "plan", counted)
+    monkeypatch.setattr(fpga_gen.project, "plan", counted)
+    # INT8 x INT8: two PE rows share a DSP48E2 (27-bit pre-adder) at simd=4, not a DSP48E1 (25 bits)
+    graph = random_mlp(28, (12, 8, 4), input_format="fixed<8,2,RND_CONV,SAT>", weight_format="fixed<8,1>")
+    fold = FoldConfig(max_dsp=1248, max_simd=4, dsp_kind="DSP48E2")
+    project = fpga_gen.build(graph, board="kv260", out=tmp_path / "p", fold=fold)
+    assert planned == ["DSP48E2"]
+    assert project.plan.dsp_kind == "DSP48E2" and project.plan.graph is project.graph
+    manifest = read_manifest(project.path / "rtl")
     assert manifest["dsp_kind"] == "DSP48E2" and "fg_dsp48e2.v" in manifest["sim_sources"]
     assert "fg_dsp48e1.v" not in manifest["sim_sources"]
     assert "zynq_ultra_ps_e" in (project.path / "vivado" / "build.tcl").read_text()
+    report = project.report()
+    assert planned == ["DSP48E2"]  # the report reads the project's plan
+    assert all(s["pack_shift"] for s in manifest["stages"])
+    assert not any(getattr(s, "pack_shift", 0) for s in plan(project.graph, "DSP48E1").stages)
     x = random_inputs(29, graph, 16)
-    assert np.array_equal(project.cosim(x), graph.predict(x))
+    y, cycles = project.cosim(x, report=True)
+    assert np.array_equal(y, graph.predict(x))
+    assert (cycles.latency_cycles, cycles.interval_cycles) == (report["latency_cycles"], report["interval_cycles"])
 
 
 def test_default_fold_shrinks_to_fit_the_fabric_an_explicit_one_is_refused(tmp_path: Path) -> None:

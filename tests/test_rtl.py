@@ -7,7 +7,7 @@ once for the whole module, with many samples per simulation.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,13 +27,14 @@ from fpga_gen.backends.rtl import (
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import ConvertUnit, run_convert_bench
-from fpga_gen.backends.rtl.cosim import read_ports, simulation_sources
+from fpga_gen.backends.rtl.cosim import parse_modules, read_manifest, read_ports, simulation_sources
 from fpga_gen.backends.rtl.stages import OVF_CODES, RND_CODES, Convert
 from fpga_gen.errors import FpgaGenError, ToolError
 from fpga_gen.formats import OVERFLOW_MODES, ROUNDING_MODES, FixedPoint, parse_format
 from fpga_gen.formats.sizing import accumulator_format
 from fpga_gen.ir import Dense, Fold, Graph, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.toolpaths import package_dir
 
 # -- fg_cast: every rounding x overflow mode, every input code ------------------------------
 
@@ -188,16 +189,28 @@ def test_timing_formula() -> None:
     assert interval_cycles(plan(graph)) == 96
 
 
-def test_generated_rtl_is_lint_clean(designs: dict[str, Any]) -> None:
+def test_library_parses_with_pyverilog_after_verilators_preprocessor() -> None:
+    """Every rtl/ module, its fg_params.vh macros expanded by ``verilator -E``, parses with pyverilog
+    (an independent Verilog-2001 parser), with the parameter lists the header declares."""
+    shared = {"IN_W", "X_W", "OUT_MF", "OUT_MAX"}  # from FG_EXACT_PARAMS and FG_CONVERT_PARAMS
+    for path in sorted(package_dir("rtl").glob("fg_*.v")):
+        (module,) = parse_modules(path)
+        params = {param.name for decl in module.paramlist.params for param in decl.list}
+        expected = path.stem.removeprefix("fg_").upper() if path.stem.startswith("fg_dsp48e") else path.stem
+        assert module.name == expected, path.name
+        if path.stem in ("fg_act", "fg_chan", "fg_pool"):  # every shared list
+            assert shared <= params, path.name
+
+
+def test_generated_rtl_is_lint_clean(designs: dict[str, Any], rtl_lint: Callable[[Path], str]) -> None:
     """Verilator -Wall as Verilog-2001; the library's lint_off pragmas each say why."""
     for _, rtl, _ in designs.values():
-        manifest = json.loads((rtl / "manifest.json").read_text())
-        assert verilator.lint(simulation_sources(rtl, manifest), manifest["top"]) == ""
+        assert rtl_lint(rtl) == ""
 
 
 def test_manifest_and_rom_files(designs: dict[str, Any]) -> None:
     graph, rtl, _ = designs["a"]
-    manifest = json.loads((rtl / "manifest.json").read_text())
+    manifest = read_manifest(rtl)
     assert manifest["top"] == f"{graph.name}_top"
     assert manifest["input"] | {"elems": 1, "beats": 12, "bus_bits": 8} == manifest["input"]
     assert manifest["latency_cycles"] == latency_cycles(plan(graph))
@@ -291,7 +304,7 @@ def test_cached_build_keeps_only_the_simulator(designs: dict[str, Any], results:
     # Verilator's objects and precompiled headers are ~150 MB a design; a test suite's worth
     # of them filled CI's disk. The simulator alone (~1 MB) is what cocotb runs.
     _, rtl, _ = designs["a"]
-    manifest = json.loads((rtl / "manifest.json").read_text())
+    manifest = read_manifest(rtl)
     top = manifest["top"]
     entry = verilator.cache_dir() / verilator.design_hash(simulation_sources(rtl, manifest), top)
     assert sorted(p.name for p in entry.iterdir()) == sorted([top, "build.log", "src"])

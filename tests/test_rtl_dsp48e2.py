@@ -6,7 +6,6 @@ exactly the planned number of DSP48E2 primitives.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from fpga_gen.backends.rtl import (
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import MacUnit, run_mac_bench
-from fpga_gen.backends.rtl.cosim import simulation_sources
+from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.backends.rtl.stages import Operand
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.boards.dsp import primitive
@@ -109,18 +108,14 @@ def _per_design(names: list[str]) -> list[Any]:
     return [pytest.param(n, marks=pytest.mark.xdist_group(f"rtl_dsp48e2_{n}")) for n in names]
 
 
-def _manifest(rtl: Path) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads((rtl / "manifest.json").read_text())
-    return doc
-
 
 def test_designs_use_dsp48e2_engines(designs: Designs) -> None:
     """Every DSP engine is covered, and a design carries the DSP48E2 model only."""
-    engines = {s.get("engine") for name in DESIGNS for s in _manifest(designs(name).rtl)["stages"]}
+    engines = {s.get("engine") for name in DESIGNS for s in read_manifest(designs(name).rtl)["stages"]}
     assert {"dsp_chain", "minifloat"} <= engines
-    assert any(s["kind"] == "Conv2D" for s in _manifest(designs("conv").rtl)["stages"])
+    assert any(s["kind"] == "Conv2D" for s in read_manifest(designs("conv").rtl)["stages"])
     for name in DESIGNS:
-        manifest = _manifest(designs(name).rtl)
+        manifest = read_manifest(designs(name).rtl)
         assert manifest["dsp_kind"] == KIND
         assert manifest["sim_sources"] == ["fg_dsp48_model.v", "fg_dsp48e2.v"]
         assert not any("dsp48e1" in f for f in manifest["sources"] + manifest["sim_sources"]), name
@@ -143,11 +138,9 @@ def test_cosim_is_bit_and_cycle_exact(name: str, designs: Designs) -> None:
 
 
 @pytest.mark.parametrize("name", _per_design(sorted(DESIGNS)))
-def test_generated_rtl_is_lint_clean(name: str, designs: Designs) -> None:
+def test_generated_rtl_is_lint_clean(name: str, designs: Designs, rtl_lint: Callable[[Path], str]) -> None:
     """Verilator -Wall as Verilog-2001, the DSP48E2 model included."""
-    rtl = designs(name).rtl
-    manifest = _manifest(rtl)
-    assert verilator.lint(simulation_sources(rtl, manifest), manifest["top"]) == ""
+    assert rtl_lint(designs(name).rtl) == ""
 
 
 # -- the 27-bit A port -------------------------------------------------------------------------
@@ -186,7 +179,7 @@ def test_yosys_maps_the_planned_dsp48e2(name: str, designs: Designs) -> None:
     model drops out) and keeps each instantiated DSP48E2 as the primitive: exactly the
     planned slices, stage by stage, and no DSP48E1."""
     rtl = designs(name).rtl
-    manifest = _manifest(rtl)
+    manifest = read_manifest(rtl)
     counts = synth_counts(rtl, primitive(KIND).yosys_family)
     assert counts.family == "xcup"
     assert counts.total.cells.get("DSP48E2", 0) == sum(s["dsp"] for s in manifest["stages"]) > 0

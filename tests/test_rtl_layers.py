@@ -9,7 +9,7 @@ cached) and simulated on a few hundred samples. The tests of one design share an
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from graphs import random_cnn, random_inputs, with_folds
 
-from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, verilator, write_rtl
-from fpga_gen.backends.rtl.cosim import simulation_sources
+from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, write_rtl
+from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.backends.rtl.stages import ForkStage, WindowStage
 from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
-from fpga_gen.formats import FixedPoint, MiniFloat, parse_format
+from fpga_gen.formats import FixedPoint, MiniFloat, Ternary, parse_format
 from fpga_gen.golden import windows
 from fpga_gen.ir import Conv, Fold, Graph, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
@@ -84,14 +84,15 @@ def _conv1d_e4m3() -> Graph:
 
 
 def _depthwise_ternary() -> Graph:
-    """Depthwise 3x3 (multiplier 2) with ternary weights, strides 2, 'same' (asymmetric pads)
-    -> ScaleShift (per channel, relu) -> Threshold (3 steps per channel) -> a pointwise Conv2D
-    that ends the graph (its frame is 9 positions of 3 channels)."""
+    """Depthwise 3x3 (multiplier 2) with ternary weights scaled per multiplier (the weight's last
+    axis: output c * 2 + m has scale m), strides 2, 'same' (asymmetric pads) -> ScaleShift (per
+    channel, relu) -> Threshold (3 steps per channel) -> a pointwise Conv2D that ends the graph
+    (its frame is 9 positions of 3 channels)."""
     rng = np.random.default_rng(3)
     b = GraphBuilder("dw_ternary", (5, 6, 2), "ufixed<6,2>")
     b.conv(
-        rng.choice([-0.5, 0.0, 0.5], size=(3, 3, 2, 2)),
-        "ternary<0.5>",
+        rng.choice([-1.0, 0.0, 1.0], size=(3, 3, 2, 2)) * np.array([0.5, 0.75]),
+        "ternary<0.5, 0.75>",
         strides=2,
         padding="same",
         depthwise=True,
@@ -186,7 +187,7 @@ def test_designs_cover_the_features() -> None:
 
 def test_depthwise_kernel_expands_block_diagonally() -> None:
     """The engine's (taps * C, C * multiplier) matrix on the window vectors gives the golden
-    depthwise accumulator (before bias and rounding)."""
+    depthwise sums of weight levels (before the scales, bias and rounding)."""
     graph = _depthwise_ternary()
     stage = next(s for s in plan(graph).stages if isinstance(s, DenseStage))
     layer = stage.layer
@@ -195,17 +196,21 @@ def test_depthwise_kernel_expands_block_diagonally() -> None:
     win, _ = windows(x, layer.kernel, layer.strides, layer.padding)
     codes = stage.weight_codes()  # 2-bit two's complement ternary codes: the levels -1, 0, +1
     engine = win.reshape(-1, stage.n_in) @ np.where(codes >= 2, codes - 4, codes)
-    direct = np.einsum("ntc,tcm->ncm", win.reshape(-1, 9, 2), layer.weight.ints.reshape(9, 2, 2)).reshape(-1, 4)
-    assert np.array_equal(np.unique(layer.weight.ints), [-1, 0, 1])  # scale 0.5 on the grid 2^-1
+    w_fmt = layer.weight.format
+    assert isinstance(w_fmt, Ternary)
+    levels = w_fmt.levels(layer.weight.values)  # -1, 0, +1 per weight; its multiplier's scale comes after the sum
+    direct = np.einsum("ntc,tcm->ncm", win.reshape(-1, 9, 2), levels.reshape(9, 2, 2)).reshape(-1, 4)
+    assert np.array_equal(np.unique(levels), [-1, 0, 1])
     assert np.array_equal(engine, direct)
+    assert layer.scale_ints() == (2, 3, 2, 3)  # 0.5 and 0.75 on the grid 2^-2, output c * 2 + m
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _per_design(sorted(DESIGNS)))
-def test_cosim_matches_golden_and_cycle_model(name: str, tmp_path: Path) -> None:
+def test_cosim_matches_golden_and_cycle_model(name: str, tmp_path: Path, rtl_lint: Callable[[Path], str]) -> None:
     graph, rtl, x = _write(name, tmp_path / "rtl")
-    manifest = json.loads((rtl / "manifest.json").read_text())
-    assert verilator.lint(simulation_sources(rtl, manifest), manifest["top"]) == ""
+    manifest = read_manifest(rtl)
+    assert rtl_lint(rtl) == ""
     r = run_cosim(rtl, x)
     assert r.outputs.shape == (BATCH, *graph.output.output.shape)
     assert np.array_equal(r.outputs, evaluate_ints(graph, x))

@@ -9,7 +9,6 @@ group, so under ``-n 2`` each design is built by one worker only.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -31,7 +30,7 @@ from fpga_gen.backends.rtl import (
     write_rtl,
 )
 from fpga_gen.backends.rtl.bench import ConvertUnit, MacUnit, run_convert_bench, run_mac_bench
-from fpga_gen.backends.rtl.cosim import simulation_sources
+from fpga_gen.backends.rtl.cosim import read_manifest, simulation_sources
 from fpga_gen.backends.rtl.stages import Convert, Operand
 from fpga_gen.errors import FpgaGenError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
@@ -448,7 +447,7 @@ def test_backpressure_and_idle_inputs_stay_exact(name: str, designs: Designs) ->
 
 
 def _sources(rtl: Path) -> tuple[dict[str, Any], list[Path]]:
-    manifest = json.loads((rtl / "manifest.json").read_text())
+    manifest = read_manifest(rtl)
     return manifest, simulation_sources(rtl, manifest)
 
 
@@ -494,7 +493,7 @@ def test_dsp48e1_instances_match_the_manifest(designs: Designs, tmp_path: Path) 
     all); the minifloat engine one per lane."""
     for name in ("ternary", "e4m3", "tern_mf"):
         rtl = designs(name).rtl
-        manifest = json.loads((rtl / "manifest.json").read_text())
+        manifest = read_manifest(rtl)
         found = _dsp48e1_per_stage(rtl, tmp_path / name)
         expected = {s["name"]: s["dsp"] for s in manifest["stages"]}
         assert found == expected, name
@@ -505,17 +504,17 @@ def test_dsp48e1_instances_match_the_manifest(designs: Designs, tmp_path: Path) 
             per_lane = 0 if stage["engine"] == "multiplier_free" else 1
             assert stage["dsp"] == per_lane * stage["pe"] * stage["simd"]
     for name in ("ternary", "tern_mf"):
-        tern = json.loads((designs(name).rtl / "manifest.json").read_text())
+        tern = read_manifest(designs(name).rtl)
         assert all(s["dsp"] == 0 for s in tern["stages"]), name
         assert not any("dsp" in f for f in tern["sources"] + tern["sim_sources"]), name
-    tern_mf = json.loads((designs("tern_mf").rtl / "manifest.json").read_text())
+    tern_mf = read_manifest(designs("tern_mf").rtl)
     assert "fg_mf_decode.v" in tern_mf["sources"]
     assert [s["params"].get("IN_MF") for s in tern_mf["stages"]] == [1, 1, 1, 1]
 
 
 def test_streams_carry_minifloat_codes(designs: Designs) -> None:
     built = designs("e5m2")
-    manifest = json.loads((built.rtl / "manifest.json").read_text())
+    manifest = read_manifest(built.rtl)
     assert manifest["input"] | {"format": "e5m2", "width": 8, "signed": False, "codes": True} == manifest["input"]
     # The first PE's first weight word packs the codes of weights [0:4] of neuron 0, lane 0 low.
     dense0 = built.graph["dense0"]

@@ -12,11 +12,10 @@ fold budget say; wide formats and pe=1 fall back to one MAC per slice.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -24,8 +23,8 @@ from graphs import random_mlp, with_folds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, verilator, write_rtl
-from fpga_gen.backends.rtl.cosim import simulation_sources
+from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, write_rtl
+from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.backends.rtl.yosys import synth_counts
 from fpga_gen.boards.dsp import primitive
 from fpga_gen.formats import FixedPoint, parse_format
@@ -183,12 +182,8 @@ def packed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return kind, Built(graph, write_rtl(plan(graph, kind), out=tmp_path_factory.mktemp(f"rtl_pack_{kind}")))
 
 
-def _manifest(rtl: Path) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads((rtl / "manifest.json").read_text())
-    return doc
 
-
-def test_designs_are_packed(packed: tuple[str, Built]) -> None:
+def test_designs_are_packed(packed: tuple[str, Built], rtl_lint: Callable[[Path], str]) -> None:
     kind, built = packed
     expected = DESIGNS[kind][2]
     stages = [s for s in plan(built.graph, kind).stages if isinstance(s, DenseStage)]
@@ -196,12 +191,12 @@ def test_designs_are_packed(packed: tuple[str, Built]) -> None:
     matmuls = [l for l in built.graph.layers if isinstance(l, MatMul) and l.fold]
     budget = {l.name: dsp_count(l, l.fold, built.graph.input_spec(l).format, kind) for l in matmuls if l.fold}
     est = estimate(plan(built.graph, kind))
-    manifest = _manifest(built.rtl)
+    manifest = read_manifest(built.rtl)
     assert "fg_dsp_pair.v" in manifest["sources"]
     dsp = {name: dsp for name, (_, dsp) in expected.items()}
     assert {s["name"]: s["dsp"] for s in manifest["stages"] if "engine" in s} == dsp == budget
     assert {s.name: est[s.name].dsp for s in stages} == dsp
-    assert verilator.lint(simulation_sources(built.rtl, manifest), manifest["top"]) == ""
+    assert rtl_lint(built.rtl) == ""
 
 
 @pytest.mark.slow
@@ -235,8 +230,8 @@ def test_wide_formats_single_rows_and_long_dsp48e1_chains_fall_back(tmp_path: Pa
     stage = next(s for s in plan(wide, KIND).stages if isinstance(s, DenseStage))
     assert (stage.pack_shift, stage.dsp) == (0, 4)
     rtl = write_rtl(plan(wide, KIND), out=tmp_path / "wide")
-    assert "fg_dsp_chain.v" in _manifest(rtl)["sources"] and "fg_dsp_pair.v" not in _manifest(rtl)["sources"]
-    assert "PACK_SHIFT" not in (rtl / f"{_manifest(rtl)['top']}.v").read_text()
+    assert "fg_dsp_chain.v" in read_manifest(rtl)["sources"] and "fg_dsp_pair.v" not in read_manifest(rtl)["sources"]
+    assert "PACK_SHIFT" not in (rtl / f"{read_manifest(rtl)['top']}.v").read_text()
     narrow = random_mlp(5, (4, 3), input_format=INT8, weight_format=INT8, folds=[Fold(1, 2)])
     assert [s.dsp for s in plan(narrow, KIND).stages if isinstance(s, DenseStage)] == [2]
     assert [s.dsp for s in plan(_int8(), "DSP48E1").stages if isinstance(s, DenseStage)] == [16, 6]

@@ -70,7 +70,7 @@ class ActStage(ElementStage):
         return {"N": self.src.n, "ELEMS": self.src.elems, **exact_input_params(self.src), **self.convert.params()}
 
     def files(self) -> tuple[str, ...]:
-        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_act.v")
+        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_out_reg.v", "fg_act.v")
 
     def cost(self) -> Resources:
         """Per lane: the exact input, relu, the conversion, the output register."""

@@ -201,7 +201,7 @@ class ChanStage(ElementStage):
         }
 
     def files(self) -> tuple[str, ...]:
-        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_chan.v")
+        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_out_reg.v", "fg_chan.v")
 
     def cost(self) -> Resources:
         """Per lane: the channel's constants selected from C/ELEMS groups, then a ScaleShift's

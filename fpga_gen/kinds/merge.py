@@ -201,7 +201,7 @@ class MergeStage(Stage):
         return doc | self.convert.rounding_params()  # no activation
 
     def files(self) -> tuple[str, ...]:
-        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_merge_in.v", "fg_merge.v")
+        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_merge_in.v", "fg_out_reg.v", "fg_merge.v")
 
     def cost(self) -> Resources:
         """fg_merge_in per input (exact value, narrowing to the common beat width), then fg_merge:

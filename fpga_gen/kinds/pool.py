@@ -123,7 +123,7 @@ class PoolStage(ElementStage):
         }
 
     def files(self) -> tuple[str, ...]:
-        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_pool.v")
+        return (*CONVERT_FILES[self.dst.codes], *EXACT_FILES, "fg_out_reg.v", "fg_pool.v")
 
     def cost(self) -> Resources:
         """Per lane: the exact input, the running maximum (compare + mux) or sum, and for an

