@@ -3,7 +3,7 @@ global), Flatten, ScaleShift, Threshold and branches (forks, Add, Concatenate), 
 + cocotb against the golden model (bit-exact) and the cycle model (every frame's last output
 beat, cycle-exact).
 
-Five small designs cover the features between them; each is built once (Verilator builds are
+Six small designs cover the features between them; each is built once (Verilator builds are
 cached) and simulated on a few hundred samples. The tests of one design share an xdist group.
 """
 
@@ -24,11 +24,12 @@ from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
 from fpga_gen.formats import FixedPoint, MiniFloat, Ternary, parse_format
 from fpga_gen.golden import windows
-from fpga_gen.ir import Conv, Fold, Graph, evaluate_ints, quantize_inputs
+from fpga_gen.ir import Conv, Fold, Graph, MatMul, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
 from fpga_gen.kinds.matmul import DenseStage
 from fpga_gen.kinds.merge import MergeStage
 from fpga_gen.kinds.pool import PoolStage
+from fpga_gen.passes.fold import engine_cycles
 
 BATCH = 200
 
@@ -112,9 +113,15 @@ def _depthwise_ternary() -> Graph:
     return with_folds(b.build(), [Fold(2, 3), Fold(3, 2)])
 
 
-def _random_cnn() -> Graph:
-    """tests/graphs.py's CNN, folded by the fold pass: conv -> relu -> max pool -> flatten -> dense."""
-    return random_cnn(4)
+def _demo_cnn() -> Graph:
+    """The demo CNN's shape with random weights (tests/graphs.py), folded by the fold pass:
+    8x8x1 -> conv 3x3x4 'same' (a whole window per fold step) -> relu -> max pool 2 -> dense 10."""
+    return random_cnn(4, (8, 8, 1), channels=4, dense_out=10)
+
+
+def _stride2() -> Graph:
+    """conv 3x3 / 2 'same' on 12x12x3 (three taps per fold step) -> relu -> dense, folded for 30 DSPs."""
+    return random_cnn(5, (12, 12, 3), channels=8, strides=2, pool=None, dense_out=4, max_dsp=30)
 
 
 def _branches() -> Graph:
@@ -145,7 +152,8 @@ DESIGNS = {
     "conv2d_avg": _conv2d_avg,
     "conv1d_e4m3": _conv1d_e4m3,
     "dw_ternary": _depthwise_ternary,
-    "random_cnn": _random_cnn,
+    "demo_cnn": _demo_cnn,
+    "stride2": _stride2,
 }
 
 
@@ -183,6 +191,8 @@ def test_designs_cover_the_features() -> None:
         assert len(merge.srcs) == len({str(s.fmt) for s in merge.srcs}) == k
         assert {s.elems for s in merge.srcs} == {2, 4}
     assert sum(isinstance(s, ForkStage) for s in plan(_branches()).stages) == 3
+    # a pointwise stride-1 convolution reads its input stream as it comes: no window generator
+    assert [type(s).__name__ for s in plan(_branches()).stages if s.layer.name == "pw"] == ["DenseStage", "ForkStage"]
 
 
 def test_depthwise_kernel_expands_block_diagonally() -> None:
@@ -203,6 +213,21 @@ def test_depthwise_kernel_expands_block_diagonally() -> None:
     assert np.array_equal(np.unique(levels), [-1, 0, 1])
     assert np.array_equal(engine, direct)
     assert layer.scale_ints() == (2, 3, 2, 3)  # 0.5 and 0.75 on the grid 2^-2, output c * 2 + m
+
+
+@pytest.mark.parametrize("name", ["demo_cnn", "stride2"])
+def test_convolutions_run_at_their_fold_schedule(name: str) -> None:
+    """The interval (the cycle model's, which cosim matches cycle for cycle below) is the fold's
+    schedule -- the slowest engine's positions x neuron folds x synapse folds -- and within 5 %
+    of the ideal, MACs over MAC lanes: the window generator hands each engine a fold step per cycle."""
+    graph = DESIGNS[name]()
+    matmuls = [l for l in graph.layers if isinstance(l, MatMul) and l.fold is not None]
+    schedule = max(engine_cycles(l, l.fold) for l in matmuls if l.fold is not None)
+    macs = sum(l.positions * l.n_in * l.n_out for l in matmuls)
+    lanes = sum(l.fold.pe * l.fold.simd for l in matmuls if l.fold is not None)
+    assert interval_cycles(plan(graph)) == schedule <= 1.05 * macs / lanes
+    words = [s.words for s in plan(graph).stages if isinstance(s, WindowStage) and s.layer in matmuls]
+    assert words and min(words) > 1  # several taps per beat
 
 
 @pytest.mark.slow

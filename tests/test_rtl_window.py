@@ -26,23 +26,32 @@ from fpga_gen.toolpaths import package_dir
 FRAMES = 3
 BITS = 8  # element width: ufixed<8,8> mantissas 0..255
 
-# (input shape, elements per beat, window, strides, (before, after) pads, pooling tap order)
-GEOMETRIES: list[tuple[tuple[int, ...], int, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...], bool]] = [
-    ((5, 6, 2), 1, (3, 3), (1, 1), ((1, 1), (1, 1)), False),  # 'same'
-    ((6, 5, 4), 2, (3, 3), (2, 2), ((0, 1), (1, 1)), True),  # asymmetric 'same', stride 2
-    ((7, 7, 1), 1, (5, 5), (1, 1), ((4, 4), (4, 4)), False),  # full padding k-1 both sides
-    ((7, 8, 3), 3, (5, 3), (3, 2), ((0, 2), (2, 0)), True),  # mixed, one beat per pixel
-    ((6, 6, 2), 1, (2, 2), (2, 2), ((0, 0), (0, 0)), True),  # 'valid', strides = window
-    ((4, 9, 4), 2, (1, 1), (1, 3), ((0, 0), (0, 0)), False),  # pointwise, stride beyond the kernel
-    ((5, 5, 2), 2, (5, 5), (1, 1), ((0, 0), (0, 0)), False),  # window = the whole input
-    ((12, 3), 1, (3,), (2,), ((0, 0),), False),  # 1-D 'valid' stride 2, unused last pixel
-    ((10, 4), 2, (5,), (1,), ((2, 2),), True),  # 1-D 'same'
-    ((9, 2), 2, (4,), (3,), ((3, 1),), False),  # 1-D, pads k-1 and 1
+# (input shape, elements per input beat, window, strides, (before, after) pads, pooling tap order,
+# words per output beat)
+Geometry = tuple[tuple[int, ...], int, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...], bool, int]
+GEOMETRIES: list[Geometry] = [
+    ((5, 6, 2), 1, (3, 3), (1, 1), ((1, 1), (1, 1)), False, 1),  # 'same'
+    ((6, 5, 4), 2, (3, 3), (2, 2), ((0, 1), (1, 1)), True, 1),  # asymmetric 'same', stride 2
+    ((7, 7, 1), 1, (5, 5), (1, 1), ((4, 4), (4, 4)), False, 1),  # full padding k-1 both sides
+    ((7, 8, 3), 3, (5, 3), (3, 2), ((0, 2), (2, 0)), True, 1),  # mixed, one beat per pixel
+    ((6, 6, 2), 1, (2, 2), (2, 2), ((0, 0), (0, 0)), True, 1),  # 'valid', strides = window
+    ((4, 9, 4), 2, (1, 1), (1, 3), ((0, 0), (0, 0)), False, 1),  # pointwise, stride beyond the kernel
+    ((5, 5, 2), 2, (5, 5), (1, 1), ((0, 0), (0, 0)), False, 1),  # window = the whole input
+    ((12, 3), 1, (3,), (2,), ((0, 0),), False, 1),  # 1-D 'valid' stride 2, unused last pixel
+    ((10, 4), 2, (5,), (1,), ((2, 2),), True, 1),  # 1-D 'same'
+    ((9, 2), 2, (4,), (3,), ((3, 1),), False, 1),  # 1-D, pads k-1 and 1
+    # several words per beat: a convolution's fold step
+    ((8, 8, 1), 1, (3, 3), (1, 1), ((1, 1), (1, 1)), False, 9),  # the whole 'same' window per beat
+    ((6, 7, 4), 2, (3, 3), (2, 2), ((1, 1), (1, 1)), False, 6),  # three taps per beat, stride 2
+    ((7, 6, 4), 1, (3, 3), (1, 2), ((0, 2), (2, 0)), False, 2),  # half a pixel per beat
+    ((6, 5, 3), 1, (3, 3), (2, 1), ((1, 0), (0, 1)), False, 9),  # three taps, across a tap row
+    ((6, 6, 4), 2, (2, 2), (2, 2), ((0, 0), (0, 0)), True, 2),  # pooling order, two taps
+    ((11, 2), 2, (3,), (2,), ((1, 1),), False, 3),  # 1-D, the whole window per beat
 ]
 
 
 def _stage(k: int) -> WindowStage:
-    shape, elems, window, strides, padding, pool = GEOMETRIES[k]
+    shape, elems, window, strides, padding, pool, words = GEOMETRIES[k]
     b = GraphBuilder(f"win{k}", shape, f"ufixed<{BITS},{BITS}>")
     b.pool("max", window, strides=strides, padding=padding)
     stage = plan(b.build()).stages[0]
@@ -50,14 +59,15 @@ def _stage(k: int) -> WindowStage:
     return dataclasses.replace(
         stage,
         src=dataclasses.replace(stage.src, elems=elems),
-        dst=dataclasses.replace(stage.dst, elems=elems),
+        dst=dataclasses.replace(stage.dst, elems=elems * words),
         pool=pool,
+        words=words,
     )
 
 
 def _expected(k: int, x: np.ndarray) -> tuple[list[int], list[int]]:
-    """Golden beats (data, pad flag) of every frame, in fg_window's tap order."""
-    _, elems, window, strides, padding, pool = GEOMETRIES[k]
+    """Golden beats (data, pad flags) of every frame, in fg_window's tap order."""
+    _, elems, window, strides, padding, pool, words = GEOMETRIES[k]
     win, mask = windows(x, window, strides, padding)
     if len(window) == 1:  # as a 2-D input of one row
         win, mask = win[:, None, :, None], mask[None, :, None]
@@ -67,13 +77,15 @@ def _expected(k: int, x: np.ndarray) -> tuple[list[int], list[int]]:
     pads = np.broadcast_to(~mask[None, :, :, :, :, None], (n, oh, ow, kh, kw, g))
     if pool:  # (group, tap row, tap col)
         win, pads = win.transpose(0, 1, 2, 5, 3, 4, 6), pads.transpose(0, 1, 2, 5, 3, 4)
-    words = (win.reshape(-1, elems).astype(np.int64) << (BITS * np.arange(elems))).sum(axis=1)
-    return [int(w) for w in words], [int(p) for p in pads.reshape(-1)]
+    lanes = elems * words
+    data = (win.reshape(-1, lanes).astype(object) << (BITS * np.arange(lanes))).sum(axis=1)
+    flags = (pads.reshape(-1, words).astype(np.int64) << np.arange(words)).sum(axis=1)
+    return [int(w) for w in data], [int(p) for p in flags]
 
 
 def _model_cycles(stage: WindowStage, beats: int, valid: list[bool], ready: list[bool]) -> list[int]:
     """The cycle model's output-beat cycles under the same input and output patterns."""
-    model, sent, cycles = WindowGenerator(stage.geometry, stage.groups), 0, []
+    model, sent, cycles = WindowGenerator(stage.geometry, stage.groups, stage.words), 0, []
     for cycle, (v, r) in enumerate(zip(valid, ready, strict=True)):
         s_valid = v and sent < beats
         if s_valid and model.ready(r):
@@ -107,7 +119,11 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         p = 0.3 if u["paused"] else 0.0
         u["valid"] = [bool(v) for v in rng.random(cycles) >= p]
         u["ready"] = [bool(v) for v in rng.random(cycles) >= p]
-    benches = [{"port": p, "bits": u["stage"].src.data_bits, "params": u["stage"].params()} for p, u in units.items()]
+    benches = [
+        {"port": p, "bits": u["stage"].src.data_bits, "out_bits": u["stage"].dst.data_bits, "words": u["stage"].words,
+         "params": u["stage"].params()}
+        for p, u in units.items()
+    ]
     rendered = render("rtl", "window_bench.v.j2", {"units": benches})
     source = work / "fg_window_bench.v"
     source.write_text(rendered)
@@ -151,4 +167,4 @@ def test_line_buffer_is_smaller_than_a_frame() -> None:
     stage = plan(b.build()).stages[0]
     assert isinstance(stage, WindowStage)
     stage = dataclasses.replace(stage, src=dataclasses.replace(stage.src, elems=1))
-    assert stage.limit == WindowGenerator(stage.geometry, stage.groups).limit == (2 * 28 + 3 + 1) * 8 < 28 * 28 * 8
+    assert stage.limit == WindowGenerator(stage.geometry, stage.groups, 1).limit == (2 * 28 + 3 + 1) * 8 < 28 * 28 * 8

@@ -1,8 +1,10 @@
 """Dense and the convolutions (Conv1D/2D, DepthwiseConv1D/2D): exact dot products on the folded engine.
 
 y = round(activation(x @ W + b)) with an exact accumulator (``MatMul.accumulator``) and one
-rounding. A convolution repeats its dot products per output position, fed window by window
-by the window generator. HLS: hls/fg_dense.h (hls/fg_window.h before a convolution, the
+rounding. A convolution repeats its dot products per output position, fed by the window generator
+a fold step (SIMD window elements, or enough for the neuron folds to hide the rest) per
+cycle, so the engine runs at its fold's rate; a pointwise stride-1 convolution reads its
+input stream as it comes. HLS: hls/fg_dense.h (hls/fg_window.h before a convolution, the
 sign-weight twins of hls/fg_ternary.h for ternary / binary weights). RTL: rtl/fg_dense.v, whose
 engine (``ENGINE``) depends on the formats:
 
@@ -507,8 +509,21 @@ def rtl_stages(layer: MatMul, srcs: tuple[Stream, ...], graph: Graph, dsp: DspPr
             f"layer {layer.name}: a depthwise convolution with binary weights ({layer.weight.format}) has no "
             "zero weight to expand its kernel over the other channels; use ternary weights"
         )
-    window = window_stage(layer, src, graph.input_spec(layer).shape, pool=False)
+    shape = graph.input_spec(layer).shape
+    g = layer.window_geometry(shape)
+    if (g.taps, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow) == (1, 1, 1, 0, 0, g.h, g.w):
+        return [_engine(layer, src, dsp)]  # pointwise: the input stream is already the windows, in order
+    window = window_stage(layer, src, shape, pool=False, elems=_window_elems(layer, g.taps * g.c, src.elems))
     return [window, _engine(layer, window.dst, dsp)]
+
+
+def _window_elems(layer: Conv, size: int, elems: int) -> int:
+    """Window elements per beat for ``layer``'s engine: the fewest whole input beats (one line
+    buffer copy each) dividing the window of ``size`` elements that deliver a position's window in
+    no more cycles than the engine computes on it (n_out / PE neuron folds of SIMD inputs each)."""
+    pe, simd = _fold(layer)
+    nf = layer.n_out // pe
+    return elems * min(w for w in range(1, size // elems + 1) if size % (w * elems) == 0 and w * elems * nf >= simd)
 
 
 def _fold(layer: MatMul) -> tuple[int, int]:

@@ -96,16 +96,22 @@ class DenseEngine(Link):
             self.pipe = [issue and step % self.sf == self.sf - 1, *self.pipe[:-1]]
 
 
-class WindowGenerator(Link):
-    """fg_window over ``g`` with ``groups`` beats per pixel: per output position, the beat count that
-    holds its last real pixel (``thr``) and the first beat it or a later position reads (``free``);
-    see its header."""
+def line_buffer_beats(g: WindowGeometry, groups: int) -> int:
+    """fg_window's LIMIT: live input beats its line buffer holds (see its header)."""
+    extra = g.sh if g.sh > 1 else 0
+    return min(((g.kh - 1 + extra) * g.w + g.kw + g.sw) * groups, 2 * g.h * g.w * groups)
 
-    def __init__(self, g: WindowGeometry, groups: int) -> None:
+
+class WindowGenerator(Link):
+    """fg_window over ``g`` with ``groups`` beats per pixel and ``words`` of them per output beat: per
+    output position, the beat count that holds its last real pixel (``thr``) and the first beat it
+    or a later position reads (``free``); see its header."""
+
+    def __init__(self, g: WindowGeometry, groups: int, words: int) -> None:
         super().__init__()
         self.frame = g.h * g.w * groups
-        self.limit = min(((g.kh - 1) * g.w + g.kw + g.sw) * groups, 2 * self.frame)
-        self.beats = g.taps * groups  # window beats per position
+        self.limit = line_buffer_beats(g, groups)
+        self.beats = g.taps * groups // words  # window beats per position
 
         def beat(y: int, x: int) -> int:  # the first beat of the nearest real pixel
             return (min(max(y, 0), g.h - 1) * g.w + min(max(x, 0), g.w - 1)) * groups

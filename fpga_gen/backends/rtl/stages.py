@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from fpga_gen.backends.rtl import cost
 from fpga_gen.backends.rtl.cost import Resources, signed_bits
-from fpga_gen.backends.rtl.handshake import Fork, Node, Register, WindowGenerator
+from fpga_gen.backends.rtl.handshake import Fork, Node, Register, WindowGenerator, line_buffer_beats
 from fpga_gen.boards.dsp import DspPrimitive
 from fpga_gen.errors import ResourceError, UnsupportedLayerError
 from fpga_gen.formats import FixedPoint, Format, MiniFloat
@@ -248,15 +248,16 @@ class ElementStage(Stage):
 
 @dataclass(frozen=True)
 class WindowStage(Stage):
-    """fg_window: ``dst`` carries every output position's window, one channel group per beat, in
-    the tap order its reader wants: (tap, group) for fg_dense, (group, tap) with a padded-tap flag
-    for fg_pool (``pool``)."""
+    """fg_window: ``dst`` carries every output position's window, ``words`` channel groups per
+    beat, in the tap order its reader wants: (tap, group) for fg_dense (a fold step of its engine
+    per beat), (group, tap) with a padded-tap flag for fg_pool (``pool``)."""
 
     layer: Conv | Pool | GlobalPool
     src: Stream
     dst: Stream
     geometry: WindowGeometry
     pool: bool
+    words: int  # window words (channel groups) per output beat
     module: ClassVar[str] = "fg_window"
     template: ClassVar[str] = "window.v.j2"
 
@@ -279,10 +280,9 @@ class WindowStage(Stage):
 
     @property
     def limit(self) -> int:
-        """Live input beats the line buffer holds: (kh - 1) lines, kw pixels and one stride."""
-        g = self.geometry
-        frame = g.h * g.w * self.groups
-        return min(((g.kh - 1) * g.w + g.kw + g.sw) * self.groups, 2 * frame)
+        """Live input beats the line buffer holds: (kh - 1) lines (+ sh at a row stride sh >= 2),
+        kw pixels and one stride."""
+        return line_buffer_beats(self.geometry, self.groups)
 
     @property
     def period(self) -> int:
@@ -313,38 +313,49 @@ class WindowStage(Stage):
             "OH": g.oh,
             "OW": g.ow,
             "ORDER": int(self.pool),
+            "WORDS": self.words,
         }
 
     def files(self) -> tuple[str, ...]:
         return ("fg_window.v",)
 
     def cost(self) -> Resources:
-        """A line buffer RAM of 2**k beats holding ``limit`` live beats, its address arithmetic,
-        the registered read (the output register)."""
+        """A line buffer RAM of 2**k beats holding ``limit`` live beats, one copy per word of a beat,
+        each with its word counter and address arithmetic and its registered read (the output
+        register); the shared position counters and window origin."""
         g = self.geometry
         depth = 1 << cost.bits_for(self.limit)
         addr = cost.bits_for(depth) + 1
-        address = Resources(lut=WINDOW_ADDRESS_OPS * 2 * addr, ff=4 * addr)
-        return (
-            cost.memory(depth, self.src.data_bits, rom=False)
-            + address
-            + cost.control(g.oh, g.ow, g.kh, g.kw, self.groups)
+        digits = 3 * cost.bits_for(max(g.kh, g.kw, self.groups))
+        per_word = cost.memory(depth, self.src.data_bits, rom=False) + Resources(
+            lut=WINDOW_WORD_OPS * addr + 2 * digits, ff=digits
         )
+        shared = Resources(lut=WINDOW_ADDRESS_OPS * addr, ff=2 * addr)
+        return per_word.scaled(self.words) + shared + cost.control(g.oh, g.ow, self.dst.beats // g.positions)
 
     def timing(self) -> Node:
-        return WindowGenerator(self.geometry, self.groups)
+        return WindowGenerator(self.geometry, self.groups, self.words)
 
 
-# fg_window's address arithmetic: a handful of adders and constant multiples of the address.
-WINDOW_ADDRESS_OPS = 8
+# fg_window's address arithmetic: the window origin, liveness and base address (a handful of
+# adders and constant multiples), and per word its offset, address and pad compares.
+WINDOW_ADDRESS_OPS = 12
+WINDOW_WORD_OPS = 8
 
 
-def window_stage(layer: Conv | Pool | GlobalPool, src: Stream, shape: tuple[int, ...], pool: bool) -> WindowStage:
-    """The window generator in front of ``layer``, reading ``src`` (an input of ``shape``)."""
+def window_stage(
+    layer: Conv | Pool | GlobalPool, src: Stream, shape: tuple[int, ...], pool: bool, elems: int | None = None
+) -> WindowStage:
+    """The window generator in front of ``layer``, reading ``src`` (an input of ``shape``), ``elems``
+    window elements per beat: a whole number of ``src``'s beats dividing the window (its
+    reader's fold step), or by default one ``src`` beat."""
     geometry = layer.window_geometry(shape)
     check_beats(layer, src, geometry.c, "channels")
-    dst = Stream(src.fmt, geometry.positions * geometry.taps * geometry.c, src.elems)
-    return WindowStage(layer, src, dst, geometry, pool)
+    size = geometry.taps * geometry.c
+    words = 1 if elems is None else elems // src.elems
+    assert words >= 1 and words * src.elems == (elems or src.elems) and size % (words * src.elems) == 0
+    dst = Stream(src.fmt, geometry.positions * size, src.elems * words)
+    return WindowStage(layer, src, dst, geometry, pool, words)
 
 
 @dataclass(frozen=True)

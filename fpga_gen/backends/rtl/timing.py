@@ -33,10 +33,11 @@ also where an Add's ready depends on the valids of its other inputs.
 * Activation (fg_act), ScaleShift / Threshold (fg_chan) and Pool (fg_pool): one
   register; fg_pool emits one beat per window's last tap.
 * Window (fg_window): a line buffer of ``LIMIT`` live input beats. An output position
-  issues its window beats one per cycle from the cycle after its last real pixel was
-  written, each leaving one cycle after its issue; the input is ready while fewer than
-  ``LIMIT`` beats are written and not yet dead (before the first beat this position or a
-  later one reads). Issue holds while the output beat is not accepted.
+  issues its window beats (``words`` input beats each: a convolution's fold step) one per
+  cycle from the cycle after its last real pixel was written, each leaving one cycle after
+  its issue; the input is ready while fewer than ``LIMIT`` beats are written and not yet
+  dead (before the first beat this position or a later one reads). Issue holds while the
+  output beat is not accepted.
 * Fork (fg_fork): a FIFO of a frame per reader; a beat enters all of them in the cycle
   every one has room, and is readable from the next.
 * Add / Concatenate (fg_merge_in per input, then fg_merge): an input register holds a
