@@ -31,6 +31,7 @@ void activation(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::pack> > &i
 Elements:
     for (unsigned b = 0; b < CONFIG_T::n / CONFIG_T::pack; b++) {
 #pragma HLS PIPELINE II=1
+        FG_PIPELINED(CONFIG_T);
         vec<typename CONFIG_T::input_t, CONFIG_T::pack> x = in.read();
         vec<typename CONFIG_T::result_t, CONFIG_T::pack> y;
         for (unsigned k = 0; k < CONFIG_T::pack; k++) {

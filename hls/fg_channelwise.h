@@ -23,6 +23,7 @@ void channelwise(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::pack> > &
 Elements:
     for (unsigned i = 0; i < CONFIG_T::n / pack; i++) {
 #pragma HLS PIPELINE II=1
+        FG_PIPELINED(CONFIG_T);
         const vec<typename CONFIG_T::input_t, CONFIG_T::pack> x = in.read();
         vec<typename CONFIG_T::result_t, CONFIG_T::pack> y;
         for (unsigned k = 0; k < pack; k++) {

@@ -10,15 +10,34 @@
 // Ternary / binary weights: no multiplier, each term is +-x or 0 (fg_ternary.h), and
 // the sum is scaled once per output neuron by its channel's scale.
 //
-// Folding: PE output neurons and SIMD inputs are processed per cycle. The engine first
-// buffers the input vector (n_window/in_pack beats), then loops over n_out/PE output
-// folds and, inside, over n_in/SIMD input folds (pipelined, II=1): (n_out/PE) * (n_in/SIMD)
-// MAC cycles plus the pipeline fill of each output fold.
+// Folding: PE output neurons and SIMD inputs per cycle. One pipelined loop (II=1) runs the
+// fold steps of every vector of a sample: step (nf, sf) of vector v multiplies inputs
+// [sf*SIMD, sf*SIMD + SIMD) by the weights of outputs [nf*PE, nf*PE + PE), the accumulators
+// load on sf = 0 and the results leave on sf = SF - 1 (NF = n_out/PE, SF = n_in/SIMD). In the
+// same loop, and in the same iteration, the input side reads one beat of the next vector
+// still to come into the other of two input banks (ping-pong; one bank when a sample is one
+// vector), so reading overlaps computing: a step waits only for the inputs it multiplies
+// (the first output fold of a vector reads just in time; every later fold replays the bank).
+// All counters, no division.
+//
+// Cycle count per sample (UG1399: a pipelined loop of N iterations at II=1 takes N + D - 1
+// cycles, D its pipeline depth; Vitis reports D): with beats = n_window/in_pack input beats
+// per vector and steps = NF*SF,
+//   a plain matmul (in_pack a multiple of SIMD, as fpga_gen writes it): positions * steps
+//   iterations, the fold schedule exactly (step sf's inputs arrive in beat sf*SIMD/in_pack);
+//   a depthwise convolution, whose first output fold needs the whole window:
+//   (positions - 1) * max(beats, steps) + beats - 1 + steps.
+// dense_iterations() below is that count; csim counts the iterations (FG_PIPELINED).
 //
 // Convolutions run the same engine once per output position on the windows of
 // fg_window.h (n_window = taps * channels). A plain matmul (dense, conv) dots the whole
 // window with weight row j; a depthwise convolution dots output j = c * multiplier + m
 // with the taps of channel c only (n_in = taps).
+//
+// Weights: [n_out][n_in] codes, partitioned cyclically over the PE rows (dim 1) and reshaped
+// cyclically by SIMD along the inputs (dim 2): one ROM per PE whose word nf*SF + sf holds the
+// SIMD weights of step (nf, sf), NF*SF words of SIMD*W bits (the layout of hls4ml's resource
+// strategy and FINN's MVAU), which Vitis maps to BRAM or LUTRAM by its size.
 //
 // CONFIG_T fields (written by fpga_gen into parameters.h):
 //   typedef input_t          element type of the input tensor (ap_fixed or fg::minifloat)
@@ -35,7 +54,7 @@
 //   static const unsigned n_window       elements per input vector (n_in unless depthwise)
 //   static const bool depthwise          with channels (input channels), multiplier
 //   static const unsigned in_pack        elements per input beat (the producer's width)
-//   static const unsigned buf_factor     lcm(simd, in_pack): input buffer banks
+//   static const unsigned buf_factor     lcm(simd, in_pack): input buffer partitions
 //   static const bool relu               clamp the accumulator at 0 before the cast
 // Streams: in carries vec<input_t, in_pack>, out carries vec<result_t, pe>.
 #ifndef FG_DENSE_H_
@@ -101,60 +120,89 @@ void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack>
     const unsigned simd = CONFIG_T::simd;
     const unsigned in_pack = CONFIG_T::in_pack;
     const unsigned buf_factor = CONFIG_T::buf_factor;
+    const unsigned nf_last = CONFIG_T::n_out / pe - 1;
+    const unsigned sf_last = CONFIG_T::n_in / simd - 1;
+    const unsigned banks = CONFIG_T::positions > 1 ? 2 : 1;
+    const unsigned steps = CONFIG_T::positions * (nf_last + 1) * (sf_last + 1);
+    const unsigned max_steps = steps + CONFIG_T::positions * CONFIG_T::n_window / in_pack;
 
-    // The whole input vector is reused by every output fold (kept as codes: minifloats
-    // are decoded where they are used).
-    input_t buf[CONFIG_T::n_window];
-#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor
+    // The input vectors (kept as codes: minifloats are decoded where they are used), the
+    // one being computed and the next one being read.
+    input_t buf[banks][CONFIG_T::n_window];
+#pragma HLS ARRAY_PARTITION variable=buf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor dim=2
+    sum_t acc[CONFIG_T::pe];
+#pragma HLS ARRAY_PARTITION variable=acc complete
 
-Positions:
-    for (unsigned pos = 0; pos < CONFIG_T::positions; pos++) {
-    ReadInput:
-        for (unsigned b = 0; b < CONFIG_T::n_window / in_pack; b++) {
+    // Input side: vector rv into bank rbank, avail of its elements read so far.
+    unsigned rv = 0, rbank = 0, avail = 0;
+    // Compute side: vector cv in bank cbank, step (nf, sf); need = inputs step sf multiplies.
+    unsigned cv = 0, cbank = 0, nf = 0, sf = 0, need = CONFIG_T::depthwise ? CONFIG_T::n_window : simd;
+Steps:
+    while (cv < CONFIG_T::positions) {
 #pragma HLS PIPELINE II=1
-            vec<input_t, CONFIG_T::in_pack> beat = in.read();
+#pragma HLS LOOP_TRIPCOUNT min=steps max=max_steps
+        FG_PIPELINED(CONFIG_T);
+        // Read a beat when its bank is free: vector rv's bank last held vector rv - 2.
+        if (rv < CONFIG_T::positions && rv <= cv + 1) {
+            const vec<input_t, CONFIG_T::in_pack> beat = in.read();
             for (unsigned k = 0; k < in_pack; k++) {
 #pragma HLS UNROLL
-                buf[b * in_pack + k] = beat[k];
+                buf[rbank][avail + k] = beat[k];
+            }
+            if (avail == CONFIG_T::n_window - in_pack) {
+                avail = 0;
+                rv++;
+                rbank = banks - 1 - rbank;
+            } else {
+                avail += in_pack;
             }
         }
-
-    OutputFold:
-        for (unsigned nf = 0; nf < CONFIG_T::n_out / pe; nf++) {
-            sum_t acc[CONFIG_T::pe];
-#pragma HLS ARRAY_PARTITION variable=acc complete
+        // A step runs once its inputs are in: all of them after the first output fold.
+        if (nf > 0 || rv > cv || avail >= need) {
             for (unsigned p = 0; p < pe; p++) {
 #pragma HLS UNROLL
-                acc[p] = 0;
+                sum_t sum = sf == 0 ? sum_t(0) : acc[p];
+                for (unsigned s = 0; s < simd; s++) {
+#pragma HLS UNROLL
+                    const unsigned j = nf * pe + p;
+                    const unsigned i = sf * simd + s;
+                    // Exact term (product, or +-x for sign weights), exact add.
+                    mac(sum, buf[cbank][window_index<CONFIG_T>(i, j)], from_bits<weight_t>(weights[j][i]));
+                }
+                acc[p] = sum;
             }
-        InputFold:
-            for (unsigned sf = 0; sf < CONFIG_T::n_in / simd; sf++) {
-#pragma HLS PIPELINE II=1
+            if (sf == sf_last) {
+                vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
                 for (unsigned p = 0; p < pe; p++) {
 #pragma HLS UNROLL
-                    for (unsigned s = 0; s < simd; s++) {
-#pragma HLS UNROLL
-                        const unsigned j = nf * pe + p;
-                        const unsigned i = sf * simd + s;
-                        // Exact term (product, or +-x for sign weights), exact add.
-                        mac(acc[p], buf[window_index<CONFIG_T>(i, j)], from_bits<weight_t>(weights[j][i]));
-                    }
+                    const unsigned j = nf * pe + p;
+                    const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[p], scales, j), biases, j);
+                    res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the one rounding
                 }
+                out.write(res);
             }
-            vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
-            for (unsigned p = 0; p < pe; p++) {
-#pragma HLS UNROLL
-                const unsigned j = nf * pe + p;
-                const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[p], scales, j), biases, j);
-                res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the layer's one rounding
+            // Advance (nf, sf); the first output fold asks for SIMD more inputs per step.
+            if (sf == sf_last) {
+                sf = 0;
+                if (nf == nf_last) {
+                    nf = 0;
+                    cv++;
+                    cbank = banks - 1 - cbank;
+                    need = CONFIG_T::depthwise ? CONFIG_T::n_window : simd;
+                } else {
+                    nf++;
+                }
+            } else {
+                sf++;
+                need += CONFIG_T::depthwise ? 0 : simd;
             }
-            out.write(res);
         }
     }
 }
 
-// Weights are laid out [n_out][n_in]; the cyclic partitions make bank (p, s) hold rows
-// j = p mod PE and columns i = s mod SIMD: PE x SIMD ROMs of depth (n_out/PE)*(n_in/SIMD).
+// Weights [n_out][n_in]: PE ROMs (rows j = p mod PE) of (n_out/PE)*(n_in/SIMD) words of SIMD
+// weights (columns i = s mod SIMD reshaped into one word), see the header.
 // Weights that multiply (fixed point, minifloat), with and without bias:
 template <class CONFIG_T>
 void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
@@ -164,7 +212,7 @@ void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
     const unsigned pe = CONFIG_T::pe;
     const unsigned simd = CONFIG_T::simd;
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=simd dim=2
 #pragma HLS ARRAY_PARTITION variable=biases cyclic factor=pe
     dense_engine<CONFIG_T>(in, out, weights, biases, no_scale());
 }
@@ -176,7 +224,7 @@ void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
     const unsigned pe = CONFIG_T::pe;
     const unsigned simd = CONFIG_T::simd;
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=simd dim=2
     dense_engine<CONFIG_T>(in, out, weights, no_bias(), no_scale());
 }
 
@@ -190,7 +238,7 @@ void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
     const unsigned pe = CONFIG_T::pe;
     const unsigned simd = CONFIG_T::simd;
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=simd dim=2
 #pragma HLS ARRAY_PARTITION variable=scales cyclic factor=pe
 #pragma HLS ARRAY_PARTITION variable=biases cyclic factor=pe
     dense_engine<CONFIG_T>(in, out, weights, biases, scales);
@@ -204,7 +252,7 @@ void dense(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
     const unsigned pe = CONFIG_T::pe;
     const unsigned simd = CONFIG_T::simd;
 #pragma HLS ARRAY_PARTITION variable=weights cyclic factor=pe dim=1
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=simd dim=2
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=simd dim=2
 #pragma HLS ARRAY_PARTITION variable=scales cyclic factor=pe
     dense_engine<CONFIG_T>(in, out, weights, no_bias(), scales);
 }

@@ -21,6 +21,7 @@ void add(hls::stream<vec<typename CONFIG_T::a_t, CONFIG_T::pack> > &in_a,
 Beats:
     for (unsigned b = 0; b < CONFIG_T::n / CONFIG_T::pack; b++) {
 #pragma HLS PIPELINE II=1
+        FG_PIPELINED(CONFIG_T);
         const vec<typename CONFIG_T::a_t, CONFIG_T::pack> x = in_a.read();
         const vec<typename CONFIG_T::b_t, CONFIG_T::pack> y = in_b.read();
         vec<typename CONFIG_T::result_t, CONFIG_T::pack> z;
@@ -46,6 +47,7 @@ Pixels:
     Beats:
         for (unsigned b = 0; b < beats; b++) {
 #pragma HLS PIPELINE II=1
+            FG_PIPELINED(CONFIG_T);
             vec<typename CONFIG_T::result_t, CONFIG_T::pack> z;
             if (b < a_beats) {
                 const vec<typename CONFIG_T::a_t, CONFIG_T::pack> x = in_a.read();

@@ -1,7 +1,7 @@
 // fpga_gen HLS library: max and average pooling over windows, and global pooling.
 //
 // The reducer reads what fg::window emits (k_h * k_w taps per output position, each tap
-// channels/pack beats) and leaves padded taps out, as TensorFlow does. Global pooling is
+// channels/pack beats: words = 1) and leaves padded taps out, as TensorFlow does. Global pooling is
 // the same reducer over one window covering the whole image, read straight from the
 // producer (a raster scan is that window's tap order).
 //
@@ -15,6 +15,8 @@
 //   static const int extra       bits the average's quotient keeps below the input grid:
 //                                max(frac(result) - frac(input), 0) + 1
 // Streams: vec<input_t, pack> in, vec<result_t, pack> out (channels/pack beats per position).
+// Iterations per sample: positions * taps * channels/pack, a beat each (a group's result leaves
+// with its last tap).
 #ifndef FG_POOL_H_
 #define FG_POOL_H_
 
@@ -74,17 +76,19 @@ Rows:
     for (unsigned oy = 0; oy < CONFIG_T::out_h; oy++) {
     Columns:
         for (unsigned ox = 0; ox < CONFIG_T::out_w; ox++) {
-            unsigned count = 0;  // valid taps so far
+            unsigned count = 0;              // valid taps before this one
+            unsigned ky = 0, kx = 0, q = 0;  // the beat's tap and channel group (counters)
         Taps:
             for (unsigned t = 0; t < taps * cb; t++) {
 #pragma HLS PIPELINE II=1
-                const tap<CONFIG_T> at(t);
-                const unsigned q = at.q;
+                FG_PIPELINED(CONFIG_T);
                 const vec<typename CONFIG_T::input_t, CONFIG_T::pack> x = in.read();
-                if (tap_valid<CONFIG_T>(oy, ox, at.ky, at.kx)) {
-                    for (unsigned k = 0; k < pack; k++) {
+                const bool valid = tap_valid<CONFIG_T>(oy, ox, ky, kx);
+                const bool last_tap = ky == CONFIG_T::k_h - 1 && kx == CONFIG_T::k_w - 1;
+                for (unsigned k = 0; k < pack; k++) {
 #pragma HLS UNROLL
-                        const sum_t v = exact(x[k]);
+                    const sum_t v = exact(x[k]);
+                    if (valid) {
                         if (count == 0) {
                             acc[q][k] = v;
                         } else if (CONFIG_T::avg) {
@@ -93,19 +97,29 @@ Rows:
                             acc[q][k] = v;
                         }
                     }
-                    count += q == cb - 1;
                 }
-            }
-        Results:
-            for (unsigned q = 0; q < cb; q++) {
-#pragma HLS PIPELINE II=1
-                vec<typename CONFIG_T::result_t, CONFIG_T::pack> y;
-                for (unsigned k = 0; k < pack; k++) {
+                if (last_tap) {  // the window's last tap completes group q: its result leaves in this beat
+                    vec<typename CONFIG_T::result_t, CONFIG_T::pack> y;
+                    for (unsigned k = 0; k < pack; k++) {
 #pragma HLS UNROLL
-                    y[k] = CONFIG_T::avg ? ratio<typename CONFIG_T::result_t, CONFIG_T::extra>(acc[q][k], count)
-                                         : convert<typename CONFIG_T::result_t>(acc[q][k]);
+                        y[k] = CONFIG_T::avg
+                                   ? ratio<typename CONFIG_T::result_t, CONFIG_T::extra>(acc[q][k], count + valid)
+                                   : convert<typename CONFIG_T::result_t>(acc[q][k]);
+                    }
+                    out.write(y);
                 }
-                out.write(y);
+                if (q == cb - 1) {
+                    q = 0;
+                    count += valid;
+                    if (kx == CONFIG_T::k_w - 1) {
+                        kx = 0;
+                        ky++;
+                    } else {
+                        kx++;
+                    }
+                } else {
+                    q++;
+                }
             }
         }
     }

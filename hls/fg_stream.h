@@ -68,6 +68,7 @@ void axis_to_stream(hls::stream<typename axis_beat<CONFIG_T>::type> &in,
 Beats:
     for (unsigned b = 0; b < CONFIG_T::n / CONFIG_T::pack; b++) {
 #pragma HLS PIPELINE II=1
+        FG_PIPELINED(CONFIG_T);
         typename axis_beat<CONFIG_T>::type word = in.read();
         vec<elem_t, CONFIG_T::pack> v;
         for (unsigned k = 0; k < CONFIG_T::pack; k++) {
@@ -91,6 +92,7 @@ void stream_to_axis(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> >
 Beats:
     for (unsigned b = 0; b < beats; b++) {
 #pragma HLS PIPELINE II=1
+        FG_PIPELINED(CONFIG_T);
         vec<elem_t, CONFIG_T::pack> v = in.read();
         typename axis_beat<CONFIG_T>::type word;
         word.data = 0;
@@ -134,6 +136,7 @@ void duplicate(hls::stream<typename CONFIG_T::beat_t> &in,
 Beats:
     for (unsigned b = 0; b < CONFIG_T::beats; b++) {
 #pragma HLS PIPELINE II=1
+        FG_PIPELINED(CONFIG_T);
         const typename CONFIG_T::beat_t v = in.read();
         for (unsigned k = 0; k < CONFIG_T::copies; k++) {
 #pragma HLS UNROLL
@@ -154,6 +157,7 @@ Groups:
     Read:
         for (unsigned b = 0; b < CONFIG_T::group / CONFIG_T::in_pack; b++) {
 #pragma HLS PIPELINE II=1
+            FG_PIPELINED(CONFIG_T);
             const vec<typename CONFIG_T::elem_t, CONFIG_T::in_pack> v = in.read();
             for (unsigned k = 0; k < CONFIG_T::in_pack; k++) {
 #pragma HLS UNROLL
@@ -163,6 +167,7 @@ Groups:
     Write:
         for (unsigned b = 0; b < CONFIG_T::group / CONFIG_T::out_pack; b++) {
 #pragma HLS PIPELINE II=1
+            FG_PIPELINED(CONFIG_T);
             vec<typename CONFIG_T::elem_t, CONFIG_T::out_pack> v;
             for (unsigned k = 0; k < CONFIG_T::out_pack; k++) {
 #pragma HLS UNROLL

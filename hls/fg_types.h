@@ -169,6 +169,23 @@ inline T relu(const T &v) {
     return v < 0 ? T(0) : v;
 }
 
+// Iterations of the pipelined loops of the process configured by CONFIG_T. C simulation built
+// with -DFG_COUNT_ITERATIONS counts them (FG_PIPELINED, the first statement of every pipelined
+// loop body) so a test can check each process's count against the schedule fpga_gen wrote
+// into the manifest; synthesis never defines it, and the macro is then nothing.
+template <class CONFIG_T>
+struct iterations {
+    static unsigned long count;
+};
+template <class CONFIG_T>
+unsigned long iterations<CONFIG_T>::count = 0;
+
 }  // namespace fg
+
+#ifdef FG_COUNT_ITERATIONS
+#define FG_PIPELINED(CONFIG_T) (++::fg::iterations<CONFIG_T>::count)
+#else
+#define FG_PIPELINED(CONFIG_T) ((void)0)
+#endif
 
 #endif

@@ -1,17 +1,29 @@
 // fpga_gen HLS library: the sliding-window generator of convolutions and pooling.
 //
-// The input is a channels-last image streamed in raster order, pack channels per beat.
-// For every output position (raster order) the generator emits the window as
-// k_h * k_w taps in (tap row, tap col) order, each tap the pixel's channels in
-// channels/pack beats: the row-major layout of a Keras kernel (kh, kw, c_in, ...).
-// A tap in the padding is zeros (what a convolution multiplies); pooling tells padded taps
-// apart itself with tap_valid(), from the same geometry.
-//
-// Line buffer: the last (k_h - 1) rows + k_w pixels read, pixel i (raster index) in slot
-// i mod that size. Before emitting a window the generator reads the input up to the
-// window's last (clipped) pixel; every pixel a window still to come needs is then less
-// than a buffer's length behind it, so none has been overwritten.
+// The input is a channels-last image streamed in raster order, pack channels (one channel
+// group) per beat. For every output position (raster order) the generator emits the window's
+// words -- a word is one channel group g of tap (ky, kx) -- in (tap row, tap col, group) order,
+// the row-major layout of a Keras kernel (kh, kw, c_in, ...), `words` words per output beat
+// (word r of a beat in elements r*pack and up), so a convolution's engine gets its SIMD inputs
+// of a fold step in one beat. A word in the padding is zeros (what a convolution multiplies);
+// pooling tells padded taps apart itself with tap_valid(), from the same geometry.
 // 1-D layers are images of one row (in_h = k_h = s_h = 1, no vertical pads).
+//
+// One pipelined loop (II=1) per sample: each iteration reads an input beat while the line
+// buffer has room for it and emits an output beat once the position's last real pixel is in
+// (the same rule as rtl/fg_window.v, for one frame):
+//   * line buffer: input beat n at address n mod depth (a power of two >= limit, so the address
+//     is n's low bits), one copy per word of an output beat, written alike, each read at its
+//     own address: the words of a beat sit at taps no one interleaving keeps apart;
+//   * free: the first beat this position or a later one reads; the beats before it are dead,
+//     and the input side reads while fewer than `limit` beats are live (limit: (k_h - 1) rows
+//     plus k_w + s_w pixels, s_h more rows at a row stride >= 2 so new rows stream in while a
+//     row is emitted; fpga_gen.backends.linebuffer);
+//   * thr: the beats read once this position's last real pixel is in.
+// Counters, no division: (oy, ox) and the beat of the position; per word a three-digit
+// counter (group, tap column, tap row) advanced by `words` per beat, with carries.
+// Cycle count per sample: the loop's iterations (fpga_gen.backends.linebuffer.loop_iterations:
+// the rule above for one frame, input always there, output always taken) plus its depth (UG1399).
 //
 // CONFIG_T fields (geometry shared with fg_pool.h):
 //   typedef elem_t                       the element type (input_t of the consumer)
@@ -21,6 +33,9 @@
 //   static const unsigned s_h, s_w       strides
 //   static const unsigned pad_t, pad_l   zero rows above, columns left (pads after follow from out_h, out_w)
 //   static const unsigned out_h, out_w   output rows, columns
+//   static const unsigned words          channel groups per output beat (divides k_h * k_w * channels / pack)
+//   static const unsigned limit, depth   live beats of the line buffer, its power-of-two size
+// Streams: in carries vec<elem_t, pack>, out vec<elem_t, pack * words>.
 #ifndef FG_WINDOW_H_
 #define FG_WINDOW_H_
 
@@ -38,70 +53,111 @@ inline bool tap_valid(unsigned oy, unsigned ox, unsigned ky, unsigned kx) {
     return iy >= 0 && iy < int(CONFIG_T::in_h) && ix >= 0 && ix < int(CONFIG_T::in_w);
 }
 
-// Step t of a window's emission: tap row ky, tap column kx, beat q of the pixel's channels.
+// The first beat of the nearest real pixel to (y, x).
 template <class CONFIG_T>
-struct tap {
-    unsigned ky, kx, q;
-    explicit tap(unsigned t) {
+inline int pixel_beat(int y, int x) {
 #pragma HLS INLINE
-        const unsigned cb = CONFIG_T::channels / CONFIG_T::pack;
-        ky = t / (CONFIG_T::k_w * cb);
-        kx = (t / cb) % CONFIG_T::k_w;
-        q = t % cb;
-    }
-};
+    const int cy = y < 0 ? 0 : (y > int(CONFIG_T::in_h) - 1 ? int(CONFIG_T::in_h) - 1 : y);
+    const int cx = x < 0 ? 0 : (x > int(CONFIG_T::in_w) - 1 ? int(CONFIG_T::in_w) - 1 : x);
+    return (cy * int(CONFIG_T::in_w) + cx) * int(CONFIG_T::channels / CONFIG_T::pack);
+}
 
 template <class CONFIG_T>
 void window(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &in,
-            hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &out) {
+            hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack * CONFIG_T::words> > &out) {
     typedef typename CONFIG_T::elem_t elem_t;
-    typedef vec<elem_t, CONFIG_T::pack> beat_t;
-    const unsigned cb = CONFIG_T::channels / CONFIG_T::pack;  // beats per pixel
-    const unsigned row_beats = CONFIG_T::in_w * cb;
-    const unsigned taps = CONFIG_T::k_h * CONFIG_T::k_w;
-    const unsigned depth = (CONFIG_T::k_h - 1) * CONFIG_T::in_w + CONFIG_T::k_w;  // pixels
+    const unsigned pack = CONFIG_T::pack;
+    const unsigned words = CONFIG_T::words;
+    const int groups = CONFIG_T::channels / pack;  // beats per pixel
+    const int frame = CONFIG_T::in_h * CONFIG_T::in_w * groups;
+    const unsigned beats = CONFIG_T::k_h * CONFIG_T::k_w * groups / words;  // per position
+    const unsigned positions = CONFIG_T::out_h * CONFIG_T::out_w;
+    const unsigned min_iterations = positions * beats;
+    const unsigned max_iterations = positions * beats + frame;
+    // `words` in (group, tap column, tap row) digits: every word counter's step per beat.
+    const unsigned s0 = words % groups;
+    const unsigned s1 = (words / groups) % CONFIG_T::k_w;
+    const unsigned s2 = words / (groups * CONFIG_T::k_w);
 
-    beat_t line[((CONFIG_T::k_h - 1) * CONFIG_T::in_w + CONFIG_T::k_w) * (CONFIG_T::channels / CONFIG_T::pack)];
-    beat_t zero;
-    for (unsigned k = 0; k < CONFIG_T::pack; k++) {
+    vec<elem_t, pack> line[words][CONFIG_T::depth];
+#pragma HLS ARRAY_PARTITION variable=line complete dim=1
+    unsigned d0[words], d1[words], d2[words];  // word r's group, tap column, tap row
+#pragma HLS ARRAY_PARTITION variable=d0 complete
+#pragma HLS ARRAY_PARTITION variable=d1 complete
+#pragma HLS ARRAY_PARTITION variable=d2 complete
+    for (unsigned r = 0; r < words; r++) {
 #pragma HLS UNROLL
-        zero[k] = from_bits<elem_t>(typename bits<elem_t>::type(0));
+        d0[r] = r % groups;
+        d1[r] = (r / groups) % CONFIG_T::k_w;
+        d2[r] = r / (groups * CONFIG_T::k_w);
     }
-    unsigned read = 0;  // beats of this sample read so far
-    unsigned slot = 0;  // where the next beat goes: read mod (depth * cb)
-
-Rows:
-    for (unsigned oy = 0; oy < CONFIG_T::out_h; oy++) {
-    Columns:
-        for (unsigned ox = 0; ox < CONFIG_T::out_w; ox++) {
-            // The window's last pixel inside the image (pads are smaller than the window).
-            const unsigned ry = oy * CONFIG_T::s_h + CONFIG_T::k_h - 1 - CONFIG_T::pad_t;
-            const unsigned rx = ox * CONFIG_T::s_w + CONFIG_T::k_w - 1 - CONFIG_T::pad_l;
-            const unsigned last_y = ry < CONFIG_T::in_h ? ry : CONFIG_T::in_h - 1;
-            const unsigned last_x = rx < CONFIG_T::in_w ? rx : CONFIG_T::in_w - 1;
-            const unsigned need = (last_y * CONFIG_T::in_w + last_x + 1) * cb;
-        Fill:
-            for (; read < need; read++) {
+    int read = 0;                 // input beats read
+    unsigned oy = 0, ox = 0, b = 0;  // output position, its beat
+    int iy0 = -int(CONFIG_T::pad_t), ix0 = -int(CONFIG_T::pad_l);  // the window's origin pixel
+Beats:
+    while (oy < CONFIG_T::out_h || read < frame) {
 #pragma HLS PIPELINE II=1
-                line[slot] = in.read();
-                slot = slot + 1 == depth * cb ? 0 : slot + 1;
+#pragma HLS LOOP_TRIPCOUNT min=min_iterations max=max_iterations
+        FG_PIPELINED(CONFIG_T);
+        const bool emitting = oy < CONFIG_T::out_h;
+        const int first = pixel_beat<CONFIG_T>(iy0, ix0);
+        const int next_row = pixel_beat<CONFIG_T>(iy0 + int(CONFIG_T::s_h), 0);
+        const bool next_lower = oy + 1 < CONFIG_T::out_h && iy0 + int(CONFIG_T::s_h) <= int(CONFIG_T::in_h) - 1 &&
+                                next_row < first;
+        const int free = !emitting ? read : (next_lower ? next_row : first);
+        if (read < frame && read - free < int(CONFIG_T::limit)) {
+            const vec<elem_t, pack> v = in.read();
+            for (unsigned r = 0; r < words; r++) {
+#pragma HLS UNROLL
+                line[r][unsigned(read) & (CONFIG_T::depth - 1)] = v;
             }
-        Taps:
-            for (unsigned t = 0; t < taps * cb; t++) {
-#pragma HLS PIPELINE II=1
-                const tap<CONFIG_T> at(t);
-                const unsigned iy = oy * CONFIG_T::s_h + at.ky - CONFIG_T::pad_t;
-                const unsigned ix = ox * CONFIG_T::s_w + at.kx - CONFIG_T::pad_l;
-                out.write(tap_valid<CONFIG_T>(oy, ox, at.ky, at.kx) ? line[(iy * CONFIG_T::in_w + ix) % depth * cb + at.q]
-                                                                    : zero);
+            read++;
+        }
+        const int thr = pixel_beat<CONFIG_T>(iy0 + int(CONFIG_T::k_h) - 1, ix0 + int(CONFIG_T::k_w) - 1) + groups;
+        if (emitting && read >= thr) {
+            vec<elem_t, pack * words> y;
+            for (unsigned r = 0; r < words; r++) {
+#pragma HLS UNROLL
+                const int iy = iy0 + int(d2[r]);
+                const int ix = ix0 + int(d1[r]);
+                const bool pad = iy < 0 || iy >= int(CONFIG_T::in_h) || ix < 0 || ix >= int(CONFIG_T::in_w);
+                const unsigned at = unsigned((iy * int(CONFIG_T::in_w) + ix) * groups + int(d0[r]));
+                const vec<elem_t, pack> v = line[r][at & (CONFIG_T::depth - 1)];
+                for (unsigned k = 0; k < pack; k++) {
+#pragma HLS UNROLL
+                    y[r * pack + k] = pad ? from_bits<elem_t>(typename bits<elem_t>::type(0)) : v[k];
+                }
+                // the next beat's word: + words, with carries (the tap row never wraps inside a position)
+                const unsigned n0 = d0[r] + s0;
+                const bool c0 = n0 >= unsigned(groups);
+                const unsigned n1 = d1[r] + s1 + c0;
+                const bool c1 = n1 >= CONFIG_T::k_w;
+                d0[r] = c0 ? n0 - groups : n0;
+                d1[r] = c1 ? n1 - CONFIG_T::k_w : n1;
+                d2[r] = d2[r] + s2 + c1;
+            }
+            out.write(y);
+            if (b == beats - 1) {  // the position's last beat: the next position, words from r again
+                b = 0;
+                for (unsigned r = 0; r < words; r++) {
+#pragma HLS UNROLL
+                    d0[r] = r % groups;
+                    d1[r] = (r / groups) % CONFIG_T::k_w;
+                    d2[r] = r / (groups * CONFIG_T::k_w);
+                }
+                if (ox == CONFIG_T::out_w - 1) {
+                    ox = 0;
+                    ix0 = -int(CONFIG_T::pad_l);
+                    oy++;
+                    iy0 += CONFIG_T::s_h;
+                } else {
+                    ox++;
+                    ix0 += CONFIG_T::s_w;
+                }
+            } else {
+                b++;
             }
         }
-    }
-    // Rows and columns past the last window (strides that do not reach the edge).
-Drain:
-    for (; read < CONFIG_T::in_h * row_beats; read++) {
-#pragma HLS PIPELINE II=1
-        in.read();
     }
 }
 

@@ -15,14 +15,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from graphs import random_cnn, random_inputs, with_folds
+from designs import DESIGNS, branches, depthwise_ternary, values
+from graphs import random_inputs, with_folds
 
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, write_rtl
 from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.backends.rtl.stages import ForkStage, WindowStage
 from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
-from fpga_gen.formats import FixedPoint, MiniFloat, Ternary, parse_format
+from fpga_gen.formats import Ternary
 from fpga_gen.golden import windows
 from fpga_gen.ir import Conv, Fold, Graph, MatMul, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
@@ -32,129 +33,6 @@ from fpga_gen.kinds.pool import PoolStage
 from fpga_gen.passes.fold import engine_cycles
 
 BATCH = 200
-
-
-def _values(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Uniform over the format's values (fixed: mantissas; minifloat: finite codes)."""
-    fmt = parse_format(fmt_name)
-    if isinstance(fmt, FixedPoint):
-        return fmt.from_int(rng.integers(fmt.min_int, fmt.max_int, size=shape, endpoint=True))
-    assert isinstance(fmt, MiniFloat)
-    values = fmt.from_codes(np.arange(2**fmt.bits))
-    return rng.choice(values[np.isfinite(values)], size=shape)
-
-
-def _conv2d_avg() -> Graph:
-    """2-D, fixed point: conv 3x3 'same' (relu) -> avg pool 3x3 / 2 'same' (the count of real
-    taps is 4, 6 or 9, rounded with RND into a narrower signed format) -> global max -> dense."""
-    rng = np.random.default_rng(1)
-    b = GraphBuilder("conv2d_avg", (6, 5, 2), "fixed<8,3>")
-    b.conv(
-        _values(rng, "fixed<6,1>", (3, 3, 2, 4)),
-        "fixed<6,1>",
-        _values(rng, "fixed<8,2>", (4,)),
-        "fixed<8,2>",
-        padding="same",
-        activation="relu",
-        output_format="ufixed<8,3,RND_CONV,SAT>",
-    )
-    b.pool("avg", 3, strides=2, padding="same", output_format="fixed<7,2,RND,SAT>")
-    b.global_pool("max")
-    b.dense(_values(rng, "fixed<6,1>", (4, 3)), "fixed<6,1>")
-    return with_folds(b.build(), [Fold(2, 6), Fold(1, 2)])
-
-
-def _conv1d_e4m3() -> Graph:
-    """1-D, e4m3 weights and activations (a post-training-quantized shape): conv k3 / 2 'valid'
-    -> max pool 3 / 1 'same' on minifloat codes (padding left out) -> global avg -> dense."""
-    rng = np.random.default_rng(2)
-    b = GraphBuilder("conv1d_e4m3", (12, 3), "fixed<8,3>")
-    b.conv(
-        _values(rng, "e4m3", (3, 3, 4)),
-        "e4m3",
-        _values(rng, "fixed<8,2>", (4,)),
-        "fixed<8,2>",
-        strides=2,
-        activation="relu",
-        output_format="e4m3",
-    )
-    b.pool("max", 3, strides=1, padding="same")
-    b.global_pool("avg", output_format="fixed<8,4,RND_CONV,SAT>")
-    b.dense(_values(rng, "e4m3", (4, 2)), "e4m3")
-    return with_folds(b.build(), [Fold(4, 3), Fold(2, 4)])
-
-
-def _depthwise_ternary() -> Graph:
-    """Depthwise 3x3 (multiplier 2) with ternary weights scaled per multiplier (the weight's last
-    axis: output c * 2 + m has scale m), strides 2, 'same' (asymmetric pads) -> ScaleShift (per
-    channel, relu) -> Threshold (3 steps per channel) -> a pointwise Conv2D that ends the graph
-    (its frame is 9 positions of 3 channels)."""
-    rng = np.random.default_rng(3)
-    b = GraphBuilder("dw_ternary", (5, 6, 2), "ufixed<6,2>")
-    b.conv(
-        rng.choice([-1.0, 0.0, 1.0], size=(3, 3, 2, 2)) * np.array([0.5, 0.75]),
-        "ternary<0.5, 0.75>",
-        strides=2,
-        padding="same",
-        depthwise=True,
-        activation="relu",
-        output_format="ufixed<6,2,RND_CONV,SAT>",
-    )
-    b.scale_shift(
-        _values(rng, "fixed<6,2>", (4,)),
-        "fixed<6,2>",
-        _values(rng, "fixed<6,3>", (4,)),
-        "fixed<6,3>",
-        activation="relu",
-        output_format="fixed<9,4,RND,SAT>",
-    )
-    b.threshold(np.sort(rng.uniform(0, 6, size=(4, 3)), axis=1), _values(rng, "fixed<5,3>", (4, 4)), "fixed<5,3>")
-    b.conv(_values(rng, "fixed<5,1>", (1, 1, 4, 3)), "fixed<5,1>", _values(rng, "fixed<6,2>", (3,)), "fixed<6,2>")
-    return with_folds(b.build(), [Fold(2, 3), Fold(3, 2)])
-
-
-def _demo_cnn() -> Graph:
-    """The demo CNN's shape with random weights (tests/graphs.py), folded by the fold pass:
-    8x8x1 -> conv 3x3x4 'same' (a whole window per fold step) -> relu -> max pool 2 -> dense 10."""
-    return random_cnn(4, (8, 8, 1), channels=4, dense_out=10)
-
-
-def _stride2() -> Graph:
-    """conv 3x3 / 2 'same' on 12x12x3 (three taps per fold step) -> relu -> dense, folded for 30 DSPs."""
-    return random_cnn(5, (12, 12, 3), channels=8, strides=2, pool=None, dense_out=4, max_dsp=30)
-
-
-def _branches() -> Graph:
-    """A DAG: the input forked to a pointwise and a 3-tap conv, the pointwise output forked to a
-    relu and an Add of three inputs in three formats (fixed, e4m3, ufixed) and two beat widths,
-    the e4m3 conv output forked to that Add and to a Concatenate of 2- and 4-element beats."""
-    rng = np.random.default_rng(4)
-    b = GraphBuilder("branches", (5, 2), "fixed<8,3>")
-    b.conv(_values(rng, "fixed<6,1>", (1, 2, 4)), "fixed<6,1>", output_format="fixed<8,3,RND,SAT>", name="pw")
-    b.conv(
-        _values(rng, "fixed<6,1>", (3, 2, 4)),
-        "fixed<6,1>",
-        _values(rng, "fixed<8,2>", (4,)),
-        "fixed<8,2>",
-        padding="same",
-        output_format="e4m3",
-        name="c3",
-        source="input",
-    )
-    b.activation("relu", "ufixed<7,4,RND_CONV,SAT>", name="relu", source="pw")
-    b.add("pw", "c3", "relu", output_format="fixed<9,4,RND,SAT>", name="sum")
-    b.concatenate("sum", "c3", output_format="fixed<8,3,RND_CONV,SAT>", name="cat")
-    return with_folds(b.build(), [Fold(2, 2), Fold(4, 3)])
-
-
-DESIGNS = {
-    "branches": _branches,
-    "conv2d_avg": _conv2d_avg,
-    "conv1d_e4m3": _conv1d_e4m3,
-    "dw_ternary": _depthwise_ternary,
-    "demo_cnn": _demo_cnn,
-    "stride2": _stride2,
-}
 
 
 def _per_design(names: list[str]) -> list[Any]:
@@ -186,19 +64,19 @@ def test_designs_cover_the_features() -> None:
     }
     assert {(1, 1), (0, 1), (0, 0)} <= pads
     # branches: forks, a 3-input Add and a Concatenate, each of mixed formats and beat widths
-    merges = {s.layer.kind: s for s in plan(_branches()).stages if isinstance(s, MergeStage)}
+    merges = {s.layer.kind: s for s in plan(branches()).stages if isinstance(s, MergeStage)}
     for merge, k in ((merges["Add"], 3), (merges["Concatenate"], 2)):
         assert len(merge.srcs) == len({str(s.fmt) for s in merge.srcs}) == k
         assert {s.elems for s in merge.srcs} == {2, 4}
-    assert sum(isinstance(s, ForkStage) for s in plan(_branches()).stages) == 3
+    assert sum(isinstance(s, ForkStage) for s in plan(branches()).stages) == 3
     # a pointwise stride-1 convolution reads its input stream as it comes: no window generator
-    assert [type(s).__name__ for s in plan(_branches()).stages if s.layer.name == "pw"] == ["DenseStage", "ForkStage"]
+    assert [type(s).__name__ for s in plan(branches()).stages if s.layer.name == "pw"] == ["DenseStage", "ForkStage"]
 
 
 def test_depthwise_kernel_expands_block_diagonally() -> None:
     """The engine's (taps * C, C * multiplier) matrix on the window vectors gives the golden
     depthwise sums of weight levels (before the scales, bias and rounding)."""
-    graph = _depthwise_ternary()
+    graph = depthwise_ternary()
     stage = next(s for s in plan(graph).stages if isinstance(s, DenseStage))
     layer = stage.layer
     assert isinstance(layer, Conv) and layer.depthwise and stage.n_in == 9 * 2
@@ -259,7 +137,7 @@ def test_unsupported_layers_name_the_layer(tmp_path: Path) -> None:
     b.activation("relu", "fixed<8,3>", name="act")
     b.concatenate("input", "act", output_format="fixed<8,3>", name="join")
     b.flatten()
-    b.dense(_values(rng, "fixed<6,1>", (24, 2)), "fixed<6,1>")
+    b.dense(values(rng, "fixed<6,1>", (24, 2)), "fixed<6,1>")
     graph = with_folds(b.build(), [Fold(1, 4)])  # the input arrives 4 elements per beat: 3 channels
     with pytest.raises(UnsupportedLayerError, match=r"layer join: its inputs arrive \[4, 4\] elements per beat"):
         write_rtl(plan(graph), out=tmp_path / "cat")

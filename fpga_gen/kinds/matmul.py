@@ -2,11 +2,11 @@
 
 y = round(activation(x @ W + b)) with an exact accumulator (``MatMul.accumulator``) and one
 rounding. A convolution repeats its dot products per output position, fed by the window generator
-a fold step (SIMD window elements, or enough for the neuron folds to hide the rest) per
+a fold step (SIMD window elements, or, in RTL, enough for the neuron folds to hide the rest) per
 cycle, so the engine runs at its fold's rate; a pointwise stride-1 convolution reads its
-input stream as it comes. HLS: hls/fg_dense.h (hls/fg_window.h before a convolution, the
-sign-weight twins of hls/fg_ternary.h for ternary / binary weights). RTL: rtl/fg_dense.v, whose
-engine (``ENGINE``) depends on the formats:
+input stream as it comes. HLS: hls/fg_dense.h, one pipelined loop over the fold steps of every
+vector (hls/fg_window.h before a convolution, the sign-weight twins of hls/fg_ternary.h for
+ternary / binary weights). RTL: rtl/fg_dense.v, whose engine (``ENGINE``) depends on the formats:
 
 * ``dsp_chain`` -- fixed-point inputs x fixed-point weights: DSP cascades, SIMD slices
   per PE row (one DSP per lane); when the formats allow it exactly in the slice's pre-adder
@@ -144,13 +144,18 @@ def _weight_cpp(layer: MatMul) -> str:
 def emit_hls(layer: MatMul, hls: Planner) -> None:
     hls.declare(layer)
     pe, simd = _fold(layer)
+    steps = (layer.n_out // pe) * (layer.n_in // simd)  # per vector
+    depthwise = isinstance(layer, Conv) and layer.depthwise
     if isinstance(layer, Conv):
-        edge, _ = hls.window(layer)
         shape = f"{'x'.join(map(str, layer.kernel))} conv{' (depthwise)' if layer.depthwise else ''}"
         channels, n_window = layer.in_channels, math.prod(layer.kernel) * layer.in_channels
     else:
-        edge = hls.take(layer, 0)
         shape, channels, n_window = "dense", 1, layer.n_in
+    if isinstance(layer, Conv) and not _pointwise(layer, hls.graph.input_spec(layer).shape):
+        edge, _ = hls.window(layer, lambda pack, size: _hls_window_elems(pack, size, simd, steps, depthwise))
+    else:
+        # beats of whole fold steps, so each step's inputs arrive in one beat (fg_dense.h)
+        edge = hls.take(layer, 0, math.lcm(math.gcd(hls.edges[(layer.name, 0)].pack, n_window), simd))
     in_fmt = hls.formats[edge.tensor]
     w_fmt = layer.weight.format
     acc = layer.accumulator(in_fmt)
@@ -199,7 +204,6 @@ def emit_hls(layer: MatMul, hls: Planner) -> None:
         fields += [("typedef", "bias_t", b_fmt.cpp_type()), ("typedef", "bias_store_t", "fg::bits<bias_t>::type")]
         b_rows = int_rows(layer, "bias", b_fmt, layer.bias.codes)
         weights.append(hls.constant(layer, "bias", "b", b_fmt, "bias_store_t", [layer.n_out], b_rows))
-    depthwise = isinstance(layer, Conv) and layer.depthwise
     fields += [
         ("unsigned", "n_in", layer.n_in),
         ("unsigned", "n_out", layer.n_out),
@@ -214,7 +218,10 @@ def emit_hls(layer: MatMul, hls: Planner) -> None:
         ("unsigned", "multiplier", layer.weight.shape[-1] if depthwise else 1),
         ("bool", "relu", layer.activation == "relu"),
     ]
-    cycles = layer.positions * (layer.n_in // simd) * (layer.n_out // pe)
+    cycles = layer.positions * steps
+    beats = n_window // edge.pack
+    # fg_dense.h's count: a depthwise step waits for the whole window, a plain one for its beat
+    iterations = (layer.positions - 1) * max(beats, steps) + beats - 1 + steps if depthwise else cycles
     var = hls.output(layer, pe)
     hls.process(
         layer.name,
@@ -225,9 +232,19 @@ def emit_hls(layer: MatMul, hls: Planner) -> None:
         f"{w_fmt}, accumulator {acc}",
         [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, layer.name, pe), var)],
         fields,
+        iterations,
         tuple(w["var"] for w in weights),
     )
     hls.produce(layer.name, Edge(var, layer.name, pe))
+
+
+def _hls_window_elems(pack: int, size: int, simd: int, steps: int, depthwise: bool) -> int:
+    """Window elements per beat for fg_dense.h: whole fold steps (lcm(pack, SIMD)), so each step
+    of the first output fold reads one beat; for a depthwise convolution, whose first fold waits
+    for the whole window, the narrowest beat that still delivers it within the vector's steps."""
+    if not depthwise:
+        return math.lcm(pack, simd)
+    return min(w for w in range(pack, size + 1, pack) if size % w == 0 and size // w <= steps)
 
 
 # -- RTL ------------------------------------------------------------------------------------
@@ -511,10 +528,16 @@ def rtl_stages(layer: MatMul, srcs: tuple[Stream, ...], graph: Graph, dsp: DspPr
         )
     shape = graph.input_spec(layer).shape
     g = layer.window_geometry(shape)
-    if (g.taps, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow) == (1, 1, 1, 0, 0, g.h, g.w):
-        return [_engine(layer, src, dsp)]  # pointwise: the input stream is already the windows, in order
+    if _pointwise(layer, shape):
+        return [_engine(layer, src, dsp)]
     window = window_stage(layer, src, shape, pool=False, elems=_window_elems(layer, g.taps * g.c, src.elems))
     return [window, _engine(layer, window.dst, dsp)]
+
+
+def _pointwise(layer: Conv, shape: tuple[int, ...]) -> bool:
+    """A 1x1, stride-1, unpadded convolution: its input stream is already its windows, in order."""
+    g = layer.window_geometry(shape)
+    return (g.taps, g.sh, g.sw, g.pt, g.pl, g.oh, g.ow) == (1, 1, 1, 0, 0, g.h, g.w)
 
 
 def _window_elems(layer: Conv, size: int, elems: int) -> int:

@@ -83,6 +83,7 @@ def emit_hls(layer: Add | Concatenate, hls: Planner) -> None:
         if not last:
             hls.tensor(name, _sum_format(acc_fmts) if isinstance(layer, Add) else hls.formats[layer.name], layer.name)
         var = hls.output(layer, pack, name)
+        pixels = layer.output.size // layer.output.shape[-1]
         if isinstance(layer, Add):
             kernel, what = "add", f"exact sum of inputs 0..{i}"
             extra: list[Field] = [
@@ -92,7 +93,7 @@ def emit_hls(layer: Add | Concatenate, hls: Planner) -> None:
         else:
             kernel, what = "concat", f"inputs 0..{i} joined along the channels"
             extra = [
-                ("unsigned", "pixels", layer.output.size // layer.output.shape[-1]),
+                ("unsigned", "pixels", pixels),
                 ("unsigned", "a_channels", channels),
                 ("unsigned", "b_channels", specs[i].shape[-1]),
             ]
@@ -113,6 +114,8 @@ def emit_hls(layer: Add | Concatenate, hls: Planner) -> None:
                 ("unsigned", "pack", pack),
                 *extra,
             ],
+            # one beat out per iteration: the sum's, or the pixels' joined channels
+            (layer.output.size if isinstance(layer, Add) else pixels * (channels + specs[i].shape[-1])) // pack,
         )
         acc, channels = Edge(var, name, pack), channels + specs[i].shape[-1]
     hls.produce(layer.name, acc)

@@ -63,11 +63,12 @@ def emit_hls(layer: Pool | GlobalPool, hls: Planner) -> None:
     hls.declare(layer)
     spec = hls.graph.input_spec(layer)
     if isinstance(layer, Pool):
-        edge, geometry = hls.window(layer)
+        edge, geometry = hls.window(layer, lambda pack, _: pack)  # a channel group per beat
     else:  # a raster scan of the image is its one window
         edge = hls.channels_edge(layer)
         geometry = geometry_fields(layer, spec.shape, edge.pack)
-    taps = layer.window_geometry(spec.shape).taps
+    g = layer.window_geometry(spec.shape)
+    taps, positions = g.taps, layer.output.size // g.c
     lo, hi, frac = int_range(hls.formats[edge.tensor])
     hls.elementwise(
         layer,
@@ -80,6 +81,7 @@ def emit_hls(layer: Pool | GlobalPool, hls: Planner) -> None:
             ("int", "extra", max(exact_fixed(hls.formats[layer.name]).frac - frac, 0) + 1),
             *geometry,
         ],
+        iterations=positions * taps * (g.c // edge.pack),  # a group's result leaves with its last tap
     )
 
 

@@ -31,6 +31,7 @@ CXX = "g++"
 # ("Attempting to read bit beyond MSB"); without the assert the result is exact (checked
 # against g++ in tests/test_fixed.py, whose oracle compiles the same way).
 CXXFLAGS = ("-O2", "-std=c++14", "-DNDEBUG")
+_COUNT_FLAG = "-DFG_COUNT_ITERATIONS"  # hls/fg_types.h: FG_PIPELINED counts
 _BINARY = "csim"
 _LOG_TAIL = 40  # compiler / testbench log lines carried by a ToolError
 
@@ -41,8 +42,9 @@ def cache_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "fpga_gen"
 
 
-def build_csim(project_dir: Path) -> Path:
-    """The C simulation binary of ``project_dir``, compiled only if not cached yet."""
+def build_csim(project_dir: Path, *, count: bool = False) -> Path:
+    """The C simulation binary of ``project_dir``, compiled only if not cached yet; with ``count``,
+    one that also prints every process's pipelined loop iterations (``FG_COUNT_ITERATIONS``)."""
     project_dir = Path(project_dir)
     manifest = read_manifest(project_dir)
     compiler = shutil.which(CXX)
@@ -50,9 +52,10 @@ def build_csim(project_dir: Path) -> Path:
         raise ToolError(f"{CXX} was not found on PATH; C simulation needs a C++ compiler (apt install g++)")
     include = ap_types_include()
     sources = [project_dir / s for s in manifest["sources"]]
-    binary = cache_root() / "csim" / source_digest(project_dir, include) / _BINARY
+    flags = (*CXXFLAGS, _COUNT_FLAG) if count else CXXFLAGS
+    binary = cache_root() / "csim" / source_digest(project_dir, include, flags) / _BINARY
     if not binary.is_file():
-        compile_binary([compiler, *CXXFLAGS, "-I", str(include), *map(str, sources)], binary)
+        compile_binary([compiler, *flags, "-I", str(include), *map(str, sources)], binary)
     return binary
 
 
@@ -64,11 +67,28 @@ def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
     here. ``x_ints`` has shape ``(batch, *input shape)``. The result has shape ``(batch,
     *output shape)``, dtype int64, or object (Python ints) when wider than 62 bits.
     """
-    project_dir = Path(project_dir)
+    return _simulate(Path(project_dir), x_ints, count=False)[0]
+
+
+def count_iterations(project_dir: Path, x_ints: npt.ArrayLike) -> tuple[npt.NDArray[Any], dict[str, int]]:
+    """``run_csim``'s outputs, and the iterations of every pipelined loop over the whole batch per
+    process (by its config struct's name); the manifest's ``iterations`` is what the writer
+    scheduled per sample."""
+    y, log = _simulate(Path(project_dir), x_ints, count=True)
+    counts: dict[str, int] = {}
+    for line in log.splitlines():
+        if line.startswith("iterations "):
+            _, name, value = line.split()
+            counts[name] = int(value)
+    return y, counts
+
+
+def _simulate(project_dir: Path, x_ints: npt.ArrayLike, *, count: bool) -> tuple[npt.NDArray[Any], str]:
+    """The Output integers of a batch of Input integers, and the testbench's standard output."""
     manifest = read_manifest(project_dir)
     spec_in, spec_out = manifest["input"], manifest["output"]
     x = _check_inputs(np.asarray(x_ints), spec_in)
-    binary = build_csim(project_dir)
+    binary = build_csim(project_dir, count=count)
     n_in = int(np.prod(spec_in["shape"]))
     n_out = int(np.prod(spec_out["shape"]))
     with tempfile.TemporaryDirectory(prefix="fpga_gen_csim_") as tmp:
@@ -87,7 +107,7 @@ def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
         y = codes_to_ints(parse_format(spec_out["format"]), codes)
     except FormatError as exc:
         raise ToolError(f"C simulation of {project_dir} returned outputs with no exact value: {exc}") from exc
-    return y.reshape(len(x), *spec_out["shape"])
+    return y.reshape(len(x), *spec_out["shape"]), run.stdout
 
 
 def read_manifest(project_dir: Path) -> dict[str, Any]:
@@ -132,9 +152,9 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def source_digest(project_dir: Path, include: Path) -> str:
+def source_digest(project_dir: Path, include: Path, flags: tuple[str, ...] = CXXFLAGS) -> str:
     """sha256 of the compiler command, every project source and every ap_types header."""
-    h = hashlib.sha256(repr((CXX, CXXFLAGS)).encode())
+    h = hashlib.sha256(repr((CXX, flags)).encode())
     for root, label in ((project_dir / "firmware", "firmware"), (project_dir / "tb", "tb"), (include, "ap_types")):
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             h.update(f"\0{label}/{path.relative_to(root).as_posix()}\0".encode())

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from fpga_gen.backends.hls import cpp
 from fpga_gen.backends.hls.codes import StreamFormat
+from fpga_gen.backends.linebuffer import line_buffer_beats, loop_iterations
 from fpga_gen.errors import UnsupportedLayerError
 from fpga_gen.formats import FixedPoint, Format, MiniFloat
 from fpga_gen.formats.sizing import exact_fixed
@@ -143,10 +144,12 @@ class Planner:
         comment: str,
         ports: list[tuple[str, str]],
         fields: list[Field],
+        iterations: int,
         constants: tuple[str, ...] = (),
     ) -> None:
         """``ports``: (parameter declaration, argument in the top); ``fields``: (C++ type or
-        "typedef", name, value or type) of the config struct."""
+        "typedef", name, value or type) of the config struct; ``iterations``: of the kernel's
+        pipelined loops per sample, as its header counts them (the schedule C simulation checks)."""
         self.procs.append(
             {
                 "name": name,
@@ -160,6 +163,7 @@ class Planner:
                     {"type": kind, "name": n, "value": _cpp_value(v)} for kind, n, v in fields if kind != "typedef"
                 ],
                 "constants": list(constants),
+                "iterations": iterations,
             }
         )
         self.owners += [(f"config_{name}", owner), (f"{name}_run", owner), (f"{name}_batch", owner)]
@@ -209,6 +213,7 @@ class Planner:
                 ("unsigned", "beats", beats),
                 ("unsigned", "copies", len(uses)),
             ],
+            beats,
         )
         for k, use in enumerate(uses):
             self.edges[use] = Edge(f"{var}[{k}]", edge.tensor, edge.pack)
@@ -219,6 +224,7 @@ class Planner:
         if pack is None or pack == edge.pack:
             return edge
         name = f"{layer.name}_repack{index}"
+        n = self.graph[layer.inputs[index]].output.size
         var = self.stream(f"s_{name}", edge.tensor, pack, layer.name)
         self.process(
             name,
@@ -228,11 +234,12 @@ class Planner:
             [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, edge.tensor, pack), var)],
             [
                 ("typedef", "elem_t", self.elem(edge.tensor)),
-                ("unsigned", "n", self.graph[layer.inputs[index]].output.size),
+                ("unsigned", "n", n),
                 ("unsigned", "in_pack", edge.pack),
                 ("unsigned", "out_pack", pack),
                 ("unsigned", "group", math.lcm(edge.pack, pack)),
             ],
+            n // edge.pack + n // pack,
         )
         return Edge(var, edge.tensor, pack)
 
@@ -248,8 +255,10 @@ class Planner:
         comment: str,
         fields: list[Field],
         constants: Sequence[dict[str, Any]] = (),
+        iterations: int | None = None,
     ) -> None:
-        """A process reading ``edge`` and writing ``layer``'s output in beats of the same width."""
+        """A process reading ``edge`` and writing ``layer``'s output in beats of the same width, in
+        ``iterations`` (by default one per output beat)."""
         var = self.output(layer, edge.pack)
         self.process(
             layer.name,
@@ -258,6 +267,7 @@ class Planner:
             comment,
             [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, layer.name, edge.pack), var)],
             [("typedef", "input_t", self.elem(edge.tensor)), ("typedef", "result_t", self.elem(layer.name)), *fields],
+            layer.output.size // edge.pack if iterations is None else iterations,
             tuple(c["var"] for c in constants),
         )
         self.produce(layer.name, Edge(var, layer.name, edge.pack))
@@ -267,24 +277,36 @@ class Planner:
         edge = self.edges[(layer.name, 0)]
         return self.take(layer, 0, math.gcd(edge.pack, self.graph.input_spec(layer).shape[-1]))
 
-    def window(self, layer: Conv | Pool) -> tuple[Edge, list[Field]]:
-        """The window generator in front of a convolution or pooling layer: its output and geometry."""
+    def window(self, layer: Conv | Pool, elems: Callable[[int, int], int]) -> tuple[Edge, list[Field]]:
+        """The window generator in front of a convolution or pooling layer: its output and geometry.
+        ``elems(pack, size)``: window elements per output beat, a multiple of the input beat's ``pack``
+        dividing the window's ``size``."""
         edge = self.channels_edge(layer)
         spec = self.graph.input_spec(layer)
         geometry = geometry_fields(layer, spec.shape, edge.pack)
         g = layer.window_geometry(spec.shape)
+        groups = g.c // edge.pack
+        width = elems(edge.pack, g.taps * g.c)
+        limit = line_buffer_beats(g, groups, 1)
         window = (g.kh, g.kw) if len(spec.shape) > 2 else (g.kw,)
         name = f"{layer.name}_window"
-        var = self.stream(f"s_{name}", edge.tensor, edge.pack, layer.name)
+        var = self.stream(f"s_{name}", edge.tensor, width, layer.name)
         self.process(
             name,
             layer.name,
             "window",
-            f"{layer.name}: sliding {'x'.join(map(str, window))} windows over {spec.shape}",
-            [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, edge.tensor, edge.pack), var)],
-            [("typedef", "elem_t", self.elem(edge.tensor)), *geometry],
+            f"{layer.name}: sliding {'x'.join(map(str, window))} windows over {spec.shape}, {width} elements per beat",
+            [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, edge.tensor, width), var)],
+            [
+                ("typedef", "elem_t", self.elem(edge.tensor)),
+                *geometry,
+                ("unsigned", "words", width // edge.pack),
+                ("unsigned", "limit", limit),
+                ("unsigned", "depth", 1 << (limit - 1).bit_length()),
+            ],
+            loop_iterations(g, groups, width // edge.pack),
         )
-        return Edge(var, edge.tensor, edge.pack), geometry
+        return Edge(var, edge.tensor, width), geometry
 
 
 # (layer, the planner) -> nothing: the kind emits its processes through the planner.

@@ -56,7 +56,7 @@ from fpga_gen.templating import render
 from fpga_gen.toolpaths import package_dir
 
 MANIFEST = "fpga_gen_hls.json"
-MANIFEST_SCHEMA = 2  # 2: streams and tb_data carry codes, not mantissas
+MANIFEST_SCHEMA = 3  # 2: streams and tb_data carry codes, not mantissas; 3: iteration schedule
 DEFAULT_TOP = "fpga_gen_top"
 # Defined when the accelerator is compiled as a sub-function of another HLS top (the Alveo
 # kernel): Vitis HLS supports INTERFACE pragmas on the top function only (UG1399), so the
@@ -165,6 +165,7 @@ def write_hls(graph: Graph, *, part: str, clock_mhz: float, out: Path) -> Path:
         "input": context["manifest_in"],
         "output": context["manifest_out"],
         "sources": [f"firmware/{top}.cpp", f"tb/{top}_tb.cpp"],
+        "iterations": context["iterations"],
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return out
@@ -231,6 +232,12 @@ def _plan(graph: Graph) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     owners += [(name, "(generated)") for name in ("in_beat_t", "out_beat_t", "in_stream", "out_stream", "last_flags")]
     owners += [(f"config_{io.layer}", io.layer) for io in (io_in, io_out)]
     cpp.check_identifiers(owners)
+    # Per process (by config struct): its pipelined loop iterations per sample, the schedule
+    # that C simulation built with -DFG_COUNT_ITERATIONS counts (the AXI adapters: a beat each).
+    iterations = {f"config_{p['name']}": p["iterations"] for p in planner.procs}
+    for io in (io_in, io_out):
+        key = f"config_{io.layer}"
+        iterations[key] = iterations.get(key, 0) + io.n // io.pack
     context: dict[str, Any] = {
         "top": top,
         "ns": ns,
@@ -249,6 +256,7 @@ def _plan(graph: Graph) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         # Samples in flight between the input and the output adapter: at most one per
         # process plus what the streams hold, so this depth never throttles the pipeline.
         "last_depth": 2 * (len(planner.procs) + 2),
+        "iterations": iterations,
     }
     return context, planner.constants
 

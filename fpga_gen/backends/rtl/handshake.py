@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import abc
 
+from fpga_gen.backends.linebuffer import line_buffer_beats, marks
 from fpga_gen.ir import WindowGeometry
 
 
@@ -96,36 +97,17 @@ class DenseEngine(Link):
             self.pipe = [issue and step % self.sf == self.sf - 1, *self.pipe[:-1]]
 
 
-def line_buffer_beats(g: WindowGeometry, groups: int) -> int:
-    """fg_window's LIMIT: live input beats its line buffer holds (see its header)."""
-    extra = g.sh if g.sh > 1 else 0
-    return min(((g.kh - 1 + extra) * g.w + g.kw + g.sw) * groups, 2 * g.h * g.w * groups)
-
-
 class WindowGenerator(Link):
-    """fg_window over ``g`` with ``groups`` beats per pixel and ``words`` of them per output beat: per
-    output position, the beat count that holds its last real pixel (``thr``) and the first beat it
-    or a later position reads (``free``); see its header."""
+    """fg_window over ``g`` with ``groups`` beats per pixel and ``words`` of them per output beat, its
+    line buffer two frames at most (``linebuffer``); see its header."""
 
     def __init__(self, g: WindowGeometry, groups: int, words: int) -> None:
         super().__init__()
         self.frame = g.h * g.w * groups
-        self.limit = line_buffer_beats(g, groups)
+        self.limit = line_buffer_beats(g, groups, 2)
         self.beats = g.taps * groups // words  # window beats per position
-
-        def beat(y: int, x: int) -> int:  # the first beat of the nearest real pixel
-            return (min(max(y, 0), g.h - 1) * g.w + min(max(x, 0), g.w - 1)) * groups
-
-        self.thr: list[int] = []
-        self.free: list[int] = []
-        for oy in range(g.oh):
-            y0 = oy * g.sh - g.pt
-            for ox in range(g.ow):
-                x0 = ox * g.sw - g.pl
-                first, next_row = beat(y0, x0), beat(y0 + g.sh, 0)
-                lower = oy < g.oh - 1 and y0 + g.sh <= g.h - 1 and next_row < first
-                self.free.append(next_row if lower else first)
-                self.thr.append(beat(y0 + g.kh - 1, x0 + g.kw - 1) + groups)
+        m = marks(g, groups)
+        self.thr, self.free = m.thr, m.free
         self.wcount = self.ahead = self.pos = self.beat = 0  # ahead: write frame - read frame
 
     def ready(self, m_ready: bool) -> bool:

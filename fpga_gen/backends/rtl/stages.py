@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from fpga_gen.backends.linebuffer import line_buffer_beats
 from fpga_gen.backends.rtl import cost
 from fpga_gen.backends.rtl.cost import Resources, signed_bits
-from fpga_gen.backends.rtl.handshake import Fork, Node, Register, WindowGenerator, line_buffer_beats
+from fpga_gen.backends.rtl.handshake import Fork, Node, Register, WindowGenerator
 from fpga_gen.boards.dsp import DspPrimitive
 from fpga_gen.errors import ResourceError, UnsupportedLayerError
 from fpga_gen.formats import FixedPoint, Format, MiniFloat
@@ -282,7 +283,7 @@ class WindowStage(Stage):
     def limit(self) -> int:
         """Live input beats the line buffer holds: (kh - 1) lines (+ sh at a row stride sh >= 2),
         kw pixels and one stride."""
-        return line_buffer_beats(self.geometry, self.groups)
+        return line_buffer_beats(self.geometry, self.groups, 2)  # two frames: a small input is double buffered
 
     @property
     def period(self) -> int:
