@@ -90,16 +90,17 @@ _RESOURCES = ("dsp", "lut", "ff", "bram36")
 
 
 def _report_table(rep: dict[str, Any]) -> str:
-    """Per layer: formats, MACs, fold, cycles, estimate (and Yosys) resources; then the totals."""
+    """Per layer: formats, MACs, fold, cycles per sample as the fold, the RTL and the HLS schedule
+    them, estimate (and Yosys) resources; then the totals."""
     yosys = "yosys" in rep["totals"]
-    head = ["layer", "kind", "input [x weight] -> output", "MACs", "PE x SIMD", "cycles"]
+    head = ["layer", "kind", "input [x weight] -> output", "MACs", "PE x SIMD", "cycles fold/rtl/hls"]
     head += [f"{r} est" for r in _RESOURCES] + ([f"{r} yosys" for r in _RESOURCES] if yosys else [])
     rows = [head]
     for l in rep["layers"]:
         fold = f"{l['pe']} x {l['simd']}" if "pe" in l else ""
         formats = f"{l['input']} x {l['weight']}" if "weight" in l else l["input"]
         row = [l["name"], l["kind"], f"{formats} -> {l['output']}", str(l.get("macs", "")), fold]
-        row += [str(l.get("cycles", ""))]
+        row += ["/".join("-" if l["interval"][k] is None else str(l["interval"][k]) for k in ("fold", "rtl", "hls"))]
         for key in ("estimate", "yosys") if yosys else ("estimate",):
             row += [f"{l[key][r]:g}" if l[key] else "" for r in _RESOURCES]
         rows.append(row)

@@ -26,7 +26,8 @@ import numpy.typing as npt
 from pydantic import ValidationError
 
 from fpga_gen import boards, resources
-from fpga_gen.backends.hls import run_csim, write_hls
+from fpga_gen.backends.hls import count_iterations, run_csim, write_hls
+from fpga_gen.backends.hls.csim import read_manifest
 from fpga_gen.backends.rtl import CosimResult, Plan, plan, run_cosim, write_rtl
 from fpga_gen.backends.rtl.timing import interval_cycles, latency_cycles
 from fpga_gen.backends.rtl.yosys import synth_counts
@@ -75,14 +76,24 @@ class Project:
         return exact_fixed(self.graph.output.output.format).from_int(ints)
 
     # -- report -----------------------------------------------------------------------
-    def report(self, yosys: bool = False) -> dict[str, Any]:
-        """Per layer: formats, MACs, folding, cycles, the resource estimate (and with ``yosys``
-        the cells ``synth_xilinx`` maps it to); the totals against the board.
+    def report(self, yosys: bool = False, measure: npt.ArrayLike | None = None) -> dict[str, Any]:
+        """Per layer: formats, MACs, folding, the resource estimate (and with ``yosys`` the cells
+        ``synth_xilinx`` maps it to) and its cycles per sample as each level schedules them
+        (``interval``: the fold's steps, the RTL stages' work, the HLS processes' loop iterations;
+        with ``measure``, a batch of float inputs, also the HLS iterations C simulation counts);
+        the totals against the board.
 
         The Yosys run is cached in ``rtl/yosys/`` (a first run of a large design takes minutes).
         """
         kind = self.board.dsp_kind
         estimate = resources.estimate(self.plan)
+        processes = read_manifest(self.path / "hls")["processes"]
+        counted: dict[str, float] = {}
+        if measure is not None:
+            x = self._encode(measure)
+            for config, n in count_iterations(self.path / "hls", x)[1].items():
+                layer = processes[config]["layer"]
+                counted[layer] = max(counted.get(layer, 0), n / len(x))
         counts = synth_counts(self.path / "rtl", self.board.dsp_primitive.yosys_family) if yosys else None
         measured = resources.yosys_per_layer(self.plan, counts) if counts is not None else None
         layers = []
@@ -98,9 +109,15 @@ class Project:
                     "macs": layer.positions * layer.n_in * layer.n_out,
                     "pe": layer.fold.pe,
                     "simd": layer.fold.simd,
-                    "cycles": engine_cycles(layer, layer.fold),
                 }
             entry["output"] = str(layer.output.format)
+            entry["interval"] = {
+                "fold": engine_cycles(layer, layer.fold) if isinstance(layer, MatMul) and layer.fold else None,
+                "rtl": max((s.period for s in self.plan.stages if s.layer.name == layer.name), default=None),
+                "hls": max((p["iterations"] for p in processes.values() if p["layer"] == layer.name), default=None),
+            }
+            if measure is not None:
+                entry["interval"]["hls_counted"] = counted.get(layer.name)
             entry["estimate"] = estimate[layer.name].as_dict() if layer.name in estimate else None
             if measured is not None:
                 entry["yosys"] = measured[layer.name].as_dict() if layer.name in measured else None

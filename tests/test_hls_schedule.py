@@ -51,17 +51,17 @@ def test_every_pipelined_loop_iterates_as_scheduled(runs: dict, name: str) -> No
     graph, path, y, counts = runs[name]
     x, _ = quantize_inputs(graph, random_inputs(70 + list(GRAPHS).index(name), graph, SAMPLES))
     assert np.array_equal(y, evaluate_ints(graph, x))
-    schedule = read_manifest(path)["iterations"]
-    assert counts == {config: SAMPLES * n for config, n in schedule.items()}
+    processes = read_manifest(path)["processes"]
+    assert counts == {config: SAMPLES * p["iterations"] for config, p in processes.items()}
 
 
 @pytest.mark.parametrize("name", ["demo_mlp", "demo_cnn", "stride2", "conv2d_avg", "conv1d_e4m3"])
 def test_matmuls_iterate_at_their_fold_schedule(runs: dict, name: str) -> None:
     graph, path, _, _ = runs[name]
-    schedule = read_manifest(path)["iterations"]
+    processes = read_manifest(path)["processes"]
     matmuls = [layer for layer in graph.layers if isinstance(layer, MatMul)]
     assert matmuls
     for layer in matmuls:
         assert layer.fold is not None
         steps = layer.positions * (layer.n_out // layer.fold.pe) * (layer.n_in // layer.fold.simd)
-        assert schedule[f"config_{layer.name}"] == steps, layer.name
+        assert processes[f"config_{layer.name}"] == {"layer": layer.name, "iterations": steps}

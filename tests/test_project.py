@@ -44,8 +44,15 @@ def test_csim_and_cosim_equal_golden(tmp_path: Path) -> None:
     assert np.array_equal(project.csim(x), golden)
     y, run = project.cosim(x, report=True)
     assert np.array_equal(y, golden)
-    rep = project.report()
+    rep = project.report(measure=x[:8])
     assert (run.latency_cycles, run.interval_cycles) == (rep["latency_cycles"], rep["interval_cycles"])
+    # every dense layer: its fold's steps are its RTL engine's work and its HLS loop's iterations,
+    # as scheduled and as C simulation counts them; the slowest layer sets the measured interval
+    dense = [l for l in rep["layers"] if l["kind"] == "Dense"]
+    for l in dense:
+        steps = (l["macs"] // (l["pe"] * l["simd"]))
+        assert l["interval"] == {"fold": steps, "rtl": steps, "hls": steps, "hls_counted": steps}, l["name"]
+    assert run.interval_cycles == max(l["interval"]["rtl"] for l in dense)
 
 
 def test_build_refuses_a_foreign_directory_and_leaves_it_alone(tmp_path: Path) -> None:

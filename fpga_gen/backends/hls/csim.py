@@ -72,7 +72,7 @@ def run_csim(project_dir: Path, x_ints: npt.ArrayLike) -> npt.NDArray[Any]:
 
 def count_iterations(project_dir: Path, x_ints: npt.ArrayLike) -> tuple[npt.NDArray[Any], dict[str, int]]:
     """``run_csim``'s outputs, and the iterations of every pipelined loop over the whole batch per
-    process (by its config struct's name); the manifest's ``iterations`` is what the writer
+    process (by its config struct's name); the manifest's ``processes`` hold what the writer
     scheduled per sample."""
     y, log = _simulate(Path(project_dir), x_ints, count=True)
     counts: dict[str, int] = {}

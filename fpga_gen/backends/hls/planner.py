@@ -164,6 +164,7 @@ class Planner:
                 ],
                 "constants": list(constants),
                 "iterations": iterations,
+                "layer": owner,
             }
         )
         self.owners += [(f"config_{name}", owner), (f"{name}_run", owner), (f"{name}_batch", owner)]

@@ -6,7 +6,8 @@ The kernels in ``hls/`` are fixed C++; this module only fills the Jinja2 templat
 Project layout (``out``)::
 
     build.tcl                      vitis_hls -f build.tcl: csim, csynth, cosim, export IP
-    fpga_gen_hls.json              manifest read back by run_csim (top name, I/O formats)
+    fpga_gen_hls.json              manifest read back by run_csim (top name, I/O formats, per process
+                                   its layer and scheduled loop iterations)
     firmware/<top>.cpp, <top>.h    the top function: AXI4-Stream in/out, a dataflow pipeline of processes
     firmware/parameters.h          typedefs and one config struct per process
     firmware/weights/<layer>_w.h   weight codes ([n_out][n_in]); <layer>_b.h the bias,
@@ -165,7 +166,7 @@ def write_hls(graph: Graph, *, part: str, clock_mhz: float, out: Path) -> Path:
         "input": context["manifest_in"],
         "output": context["manifest_out"],
         "sources": [f"firmware/{top}.cpp", f"tb/{top}_tb.cpp"],
-        "iterations": context["iterations"],
+        "processes": context["processes"],
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return out
@@ -232,12 +233,12 @@ def _plan(graph: Graph) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     owners += [(name, "(generated)") for name in ("in_beat_t", "out_beat_t", "in_stream", "out_stream", "last_flags")]
     owners += [(f"config_{io.layer}", io.layer) for io in (io_in, io_out)]
     cpp.check_identifiers(owners)
-    # Per process (by config struct): its pipelined loop iterations per sample, the schedule
-    # that C simulation built with -DFG_COUNT_ITERATIONS counts (the AXI adapters: a beat each).
-    iterations = {f"config_{p['name']}": p["iterations"] for p in planner.procs}
+    # Per process (by config struct): its layer and its pipelined loop iterations per sample, the
+    # schedule that C simulation built with -DFG_COUNT_ITERATIONS counts (the AXI adapters: a beat each).
+    processes = {f"config_{p['name']}": {"layer": p["layer"], "iterations": p["iterations"]} for p in planner.procs}
     for io in (io_in, io_out):
-        key = f"config_{io.layer}"
-        iterations[key] = iterations.get(key, 0) + io.n // io.pack
+        entry = processes.setdefault(f"config_{io.layer}", {"layer": io.layer, "iterations": 0})
+        entry["iterations"] += io.n // io.pack
     context: dict[str, Any] = {
         "top": top,
         "ns": ns,
@@ -256,7 +257,7 @@ def _plan(graph: Graph) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         # Samples in flight between the input and the output adapter: at most one per
         # process plus what the streams hold, so this depth never throttles the pipeline.
         "last_depth": 2 * (len(planner.procs) + 2),
-        "iterations": iterations,
+        "processes": processes,
     }
     return context, planner.constants
 
