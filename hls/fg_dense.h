@@ -21,18 +21,12 @@
 // All counters, no division.
 //
 // Cycle count per sample (UG1399: a pipelined loop of N iterations at II=1 takes N + D - 1
-// cycles, D its pipeline depth; Vitis reports D): with beats = n_window/in_pack input beats
-// per vector and steps = NF*SF,
-//   a plain matmul (in_pack a multiple of SIMD, as fpga_gen writes it): positions * steps
-//   iterations, the fold schedule exactly (step sf's inputs arrive in beat sf*SIMD/in_pack);
-//   a depthwise convolution, whose first output fold needs the whole window:
-//   (positions - 1) * max(beats, steps) + beats - 1 + steps.
-// dense_iterations() below is that count; csim counts the iterations (FG_PIPELINED).
+// cycles, D its pipeline depth; Vitis reports D): positions * NF * SF iterations with in_pack
+// a multiple of SIMD (as fpga_gen writes it), the fold schedule exactly (step sf's inputs
+// arrive in beat sf*SIMD/in_pack); csim counts the iterations (FG_PIPELINED).
 //
 // Convolutions run the same engine once per output position on the windows of
-// fg_window.h (n_window = taps * channels). A plain matmul (dense, conv) dots the whole
-// window with weight row j; a depthwise convolution dots output j = c * multiplier + m
-// with the taps of channel c only (n_in = taps).
+// fg_window.h (n_in = taps * channels); depthwise convolutions have their own (fg_depthwise.h).
 //
 // Weights: [n_out][n_in] codes, partitioned cyclically over the PE rows (dim 1) and reshaped
 // cyclically by SIMD along the inputs (dim 2): one ROM per PE whose word nf*SF + sf holds the
@@ -51,8 +45,6 @@
 //   typedef accum_t          the exact accumulator: scaled sum plus bias
 //   static const unsigned n_in, n_out, pe, simd
 //   static const unsigned positions      input vectors (output positions) per sample: 1 for dense
-//   static const unsigned n_window       elements per input vector (n_in unless depthwise)
-//   static const bool depthwise          with channels (input channels), multiplier
 //   static const unsigned in_pack        elements per input beat (the producer's width)
 //   static const unsigned buf_factor     lcm(simd, in_pack): input buffer partitions
 //   static const bool relu               clamp the accumulator at 0 before the cast
@@ -99,13 +91,6 @@ inline typename CONFIG_T::accum_t apply_scale(const typename CONFIG_T::sum_t &su
     return sum;
 }
 
-// Where input i of output j sits in the buffered window.
-template <class CONFIG_T>
-inline unsigned window_index(unsigned i, unsigned j) {
-#pragma HLS INLINE
-    return CONFIG_T::depthwise ? i * CONFIG_T::channels + j / CONFIG_T::multiplier : i;
-}
-
 template <class CONFIG_T, class bias_arg_T, class scale_arg_T>
 void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack> > &in,
                   hls::stream<vec<typename CONFIG_T::result_t, CONFIG_T::pe> > &out,
@@ -124,11 +109,11 @@ void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack>
     const unsigned sf_last = CONFIG_T::n_in / simd - 1;
     const unsigned banks = CONFIG_T::positions > 1 ? 2 : 1;
     const unsigned steps = CONFIG_T::positions * (nf_last + 1) * (sf_last + 1);
-    const unsigned max_steps = steps + CONFIG_T::positions * CONFIG_T::n_window / in_pack;
+    const unsigned max_steps = steps + CONFIG_T::positions * CONFIG_T::n_in / in_pack;
 
     // The input vectors (kept as codes: minifloats are decoded where they are used), the
     // one being computed and the next one being read.
-    input_t buf[banks][CONFIG_T::n_window];
+    input_t buf[banks][CONFIG_T::n_in];
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor dim=2
     sum_t acc[CONFIG_T::pe];
@@ -137,7 +122,7 @@ void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack>
     // Input side: vector rv into bank rbank, avail of its elements read so far.
     unsigned rv = 0, rbank = 0, avail = 0;
     // Compute side: vector cv in bank cbank, step (nf, sf); need = inputs step sf multiplies.
-    unsigned cv = 0, cbank = 0, nf = 0, sf = 0, need = CONFIG_T::depthwise ? CONFIG_T::n_window : simd;
+    unsigned cv = 0, cbank = 0, nf = 0, sf = 0, need = simd;
 Steps:
     while (cv < CONFIG_T::positions) {
 #pragma HLS PIPELINE II=1
@@ -150,7 +135,7 @@ Steps:
 #pragma HLS UNROLL
                 buf[rbank][avail + k] = beat[k];
             }
-            if (avail == CONFIG_T::n_window - in_pack) {
+            if (avail == CONFIG_T::n_in - in_pack) {
                 avail = 0;
                 rv++;
                 rbank = banks - 1 - rbank;
@@ -168,7 +153,7 @@ Steps:
                     const unsigned j = nf * pe + p;
                     const unsigned i = sf * simd + s;
                     // Exact term (product, or +-x for sign weights), exact add.
-                    mac(sum, buf[cbank][window_index<CONFIG_T>(i, j)], from_bits<weight_t>(weights[j][i]));
+                    mac(sum, buf[cbank][i], from_bits<weight_t>(weights[j][i]));
                 }
                 acc[p] = sum;
             }
@@ -189,13 +174,13 @@ Steps:
                     nf = 0;
                     cv++;
                     cbank = banks - 1 - cbank;
-                    need = CONFIG_T::depthwise ? CONFIG_T::n_window : simd;
+                    need = simd;
                 } else {
                     nf++;
                 }
             } else {
                 sf++;
-                need += CONFIG_T::depthwise ? 0 : simd;
+                need += simd;
             }
         }
     }

@@ -2,10 +2,12 @@
 //
 // The input is a channels-last image streamed in raster order, pack channels (one channel
 // group) per beat. For every output position (raster order) the generator emits the window's
-// words -- a word is one channel group g of tap (ky, kx) -- in (tap row, tap col, group) order,
-// the row-major layout of a Keras kernel (kh, kw, c_in, ...), `words` words per output beat
-// (word r of a beat in elements r*pack and up), so a convolution's engine gets its SIMD inputs
-// of a fold step in one beat. A word in the padding is zeros (what a convolution multiplies);
+// words -- a word is one channel group g of tap (ky, kx) -- `block` groups at a time, each
+// block `rep` times over, in (tap row, tap col, group) order: with one block of all the groups,
+// the row-major layout of a Keras kernel (kh, kw, c_in, ...) for a convolution; for a depthwise
+// convolution (fg_depthwise.h) a block per neuron fold that reads its channels. `words` words
+// per output beat (word r of a beat in elements r*pack and up; words divides a block's
+// k_h * k_w * block words), so an engine gets its SIMD inputs of a fold step in one beat. A word in the padding is zeros (what a convolution multiplies);
 // pooling tells padded taps apart itself with tap_valid(), from the same geometry.
 // 1-D layers are images of one row (in_h = k_h = s_h = 1, no vertical pads).
 //
@@ -20,8 +22,9 @@
 //     plus k_w + s_w pixels, s_h more rows at a row stride >= 2 so new rows stream in while a
 //     row is emitted; fpga_gen.backends.linebuffer);
 //   * thr: the beats read once this position's last real pixel is in.
-// Counters, no division: (oy, ox) and the beat of the position; per word a three-digit
-// counter (group, tap column, tap row) advanced by `words` per beat, with carries.
+// Counters, no division: (oy, ox), the block, its repetition and the beat of the block; per
+// word a three-digit counter (group in the block, tap column, tap row) advanced by `words` per
+// beat, with carries, and reset at a block's first beat.
 // Cycle count per sample: the loop's iterations (fpga_gen.backends.linebuffer.loop_iterations:
 // the rule above for one frame, input always there, output always taken) plus its depth (UG1399).
 //
@@ -33,7 +36,8 @@
 //   static const unsigned s_h, s_w       strides
 //   static const unsigned pad_t, pad_l   zero rows above, columns left (pads after follow from out_h, out_w)
 //   static const unsigned out_h, out_w   output rows, columns
-//   static const unsigned words          channel groups per output beat (divides k_h * k_w * channels / pack)
+//   static const unsigned block, rep     channel groups per block (divides channels / pack), times each is emitted
+//   static const unsigned words          channel groups per output beat (divides k_h * k_w * block)
 //   static const unsigned limit, depth   live beats of the line buffer, its power-of-two size
 // Streams: in carries vec<elem_t, pack>, out vec<elem_t, pack * words>.
 #ifndef FG_WINDOW_H_
@@ -70,14 +74,15 @@ void window(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &in,
     const unsigned words = CONFIG_T::words;
     const int groups = CONFIG_T::channels / pack;  // beats per pixel
     const int frame = CONFIG_T::in_h * CONFIG_T::in_w * groups;
-    const unsigned beats = CONFIG_T::k_h * CONFIG_T::k_w * groups / words;  // per position
+    const unsigned block = CONFIG_T::block;
+    const unsigned beats = CONFIG_T::k_h * CONFIG_T::k_w * block / words;  // per block
     const unsigned positions = CONFIG_T::out_h * CONFIG_T::out_w;
-    const unsigned min_iterations = positions * beats;
-    const unsigned max_iterations = positions * beats + frame;
+    const unsigned min_iterations = positions * beats * CONFIG_T::rep * (groups / block);
+    const unsigned max_iterations = min_iterations + frame;
     // `words` in (group, tap column, tap row) digits: every word counter's step per beat.
-    const unsigned s0 = words % groups;
-    const unsigned s1 = (words / groups) % CONFIG_T::k_w;
-    const unsigned s2 = words / (groups * CONFIG_T::k_w);
+    const unsigned s0 = words % block;
+    const unsigned s1 = (words / block) % CONFIG_T::k_w;
+    const unsigned s2 = words / (block * CONFIG_T::k_w);
 
     vec<elem_t, pack> line[words][CONFIG_T::depth];
 #pragma HLS ARRAY_PARTITION variable=line complete dim=1
@@ -87,12 +92,13 @@ void window(hls::stream<vec<typename CONFIG_T::elem_t, CONFIG_T::pack> > &in,
 #pragma HLS ARRAY_PARTITION variable=d2 complete
     for (unsigned r = 0; r < words; r++) {
 #pragma HLS UNROLL
-        d0[r] = r % groups;
-        d1[r] = (r / groups) % CONFIG_T::k_w;
-        d2[r] = r / (groups * CONFIG_T::k_w);
+        d0[r] = r % block;
+        d1[r] = (r / block) % CONFIG_T::k_w;
+        d2[r] = r / (block * CONFIG_T::k_w);
     }
     int read = 0;                 // input beats read
-    unsigned oy = 0, ox = 0, b = 0;  // output position, its beat
+    unsigned oy = 0, ox = 0;      // output position
+    unsigned gbase = 0, rep = 0, b = 0;  // its block's first group, the block's repetition and beat
     int iy0 = -int(CONFIG_T::pad_t), ix0 = -int(CONFIG_T::pad_l);  // the window's origin pixel
 Beats:
     while (oy < CONFIG_T::out_h || read < frame) {
@@ -121,30 +127,39 @@ Beats:
                 const int iy = iy0 + int(d2[r]);
                 const int ix = ix0 + int(d1[r]);
                 const bool pad = iy < 0 || iy >= int(CONFIG_T::in_h) || ix < 0 || ix >= int(CONFIG_T::in_w);
-                const unsigned at = unsigned((iy * int(CONFIG_T::in_w) + ix) * groups + int(d0[r]));
+                const unsigned at = unsigned((iy * int(CONFIG_T::in_w) + ix) * groups + int(gbase + d0[r]));
                 const vec<elem_t, pack> v = line[r][at & (CONFIG_T::depth - 1)];
                 for (unsigned k = 0; k < pack; k++) {
 #pragma HLS UNROLL
                     y[r * pack + k] = pad ? from_bits<elem_t>(typename bits<elem_t>::type(0)) : v[k];
                 }
-                // the next beat's word: + words, with carries (the tap row never wraps inside a position)
+                // the next beat's word: + words, with carries (the tap row never wraps inside a block)
                 const unsigned n0 = d0[r] + s0;
-                const bool c0 = n0 >= unsigned(groups);
+                const bool c0 = n0 >= block;
                 const unsigned n1 = d1[r] + s1 + c0;
                 const bool c1 = n1 >= CONFIG_T::k_w;
-                d0[r] = c0 ? n0 - groups : n0;
+                d0[r] = c0 ? n0 - block : n0;
                 d1[r] = c1 ? n1 - CONFIG_T::k_w : n1;
                 d2[r] = d2[r] + s2 + c1;
             }
             out.write(y);
-            if (b == beats - 1) {  // the position's last beat: the next position, words from r again
+            if (b == beats - 1) {  // the block's last beat: words from r again
                 b = 0;
                 for (unsigned r = 0; r < words; r++) {
 #pragma HLS UNROLL
-                    d0[r] = r % groups;
-                    d1[r] = (r / groups) % CONFIG_T::k_w;
-                    d2[r] = r / (groups * CONFIG_T::k_w);
+                    d0[r] = r % block;
+                    d1[r] = (r / block) % CONFIG_T::k_w;
+                    d2[r] = r / (block * CONFIG_T::k_w);
                 }
+            } else {
+                b++;
+            }
+            const bool block_done = b == 0 && rep == CONFIG_T::rep - 1;
+            if (b == 0) {
+                rep = block_done ? 0 : rep + 1;
+            }
+            if (block_done && gbase + block == unsigned(groups)) {  // the position's last beat: the next position
+                gbase = 0;
                 if (ox == CONFIG_T::out_w - 1) {
                     ox = 0;
                     ix0 = -int(CONFIG_T::pad_l);
@@ -154,8 +169,8 @@ Beats:
                     ox++;
                     ix0 += CONFIG_T::s_w;
                 }
-            } else {
-                b++;
+            } else if (block_done) {
+                gbase += block;
             }
         }
     }

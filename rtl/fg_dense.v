@@ -3,8 +3,8 @@
 // with an exact accumulator and ONE rounding (fg_convert) at the end. Three engines
 // share everything but the per-PE dot product (ENGINE):
 //   0  DSP chain, fixed x fixed: each PE row is a cascade of SIMD DSP slices
-//      (fg_dsp_chain) fed through the systolic skew (fg_skew); the SIMD-wide partial dot
-//      product leaves the last slice. SIMD slices per PE; or, with PACK_SHIFT > 0
+//      (fg_dsp_chain) fed with systolically skewed operands (see below); the SIMD-wide
+//      partial dot product leaves the last slice. SIMD slices per PE; or, with PACK_SHIFT > 0
 //      (DSP48E1 or DSP48E2), PE rows 2k (low field) and 2k+1 (high field) share one cascade
 //      (fg_dsp_pair: two 8-bit-class MACs per slice on the pre-adder), SIMD slices per
 //      pair of PEs, with the same pipeline; an odd last row has a cascade of its own.
@@ -29,15 +29,25 @@
 // convolution, fed window by window by fg_window); m_tlast marks the last beat of a frame.
 //
 // Micro-architecture
-//   * Input: two vector banks (ping-pong registers). The input side fills one bank while
-//     the compute side reads the other, so a new vector streams in during the previous
-//     one's computation. s_tready = the bank being filled is free. The banks are
-//     registers (2 x N_IN elements), which suits the small, fast layers this engine is
-//     for; wide layers would want BRAM banks with a width-converting port.
+//   * Input: two vector banks (ping-pong) in one RAM (fg_bank): the input side fills one
+//     bank while the compute side reads the other, so a new vector streams in during the
+//     previous one's computation. s_tready = the bank being filled is free. A RAM word holds
+//     LANES = lcm(IN_ELEMS, SIMD) elements, so an input beat writes one lane group of a word
+//     and a step reads one lane group of a word: element e of bank b is lane e mod LANES of
+//     word b*DEPTH + e / LANES (DEPTH = N_IN / LANES words per bank). The RAM is LUTRAM or,
+//     for a large one, block RAM (BANK_BLOCK, chosen by the generator), never flip-flops.
 //   * Compute: once a bank is full, NF = N_OUT/PE neuron folds x SF = N_IN/SIMD synapse
 //     folds issue one step per cycle, with no bubble between vectors. Step (nf, sf)
-//     broadcasts x[sf*SIMD +: SIMD] to all PE rows; PE p reads weight word nf*SF + sf of
-//     its ROM (SIMD weight codes of neuron nf*PE + p).
+//     broadcasts x[sf*SIMD +: SIMD] to all PE rows. The weights are in SIMD lane ROMs
+//     (fg_weights; block RAM when W_BLOCK): word nf*SF + sf of ROM j holds lane j's weight
+//     codes of neurons nf*PE + p, PE p at bits p*W_W.
+//   * Systolic skew (engine 0): slice j of every DSP cascade must see its operands j cycles
+//     after slice 0. Lane ROM j is read at the step address delayed j cycles by ONE address
+//     chain shared by all PE rows (fg_weights: SIMD-1 registers of bits_for(STEPS) bits), so
+//     no weight is ever delayed; the inputs, shared by all rows, pass fg_skew (lane j delayed j
+//     cycles). Reading the input bank at skewed addresses instead would let a refill
+//     overwrite elements the late lanes of the last steps still have to read (for as long
+//     as the output stalls), unless the refill waited for them.
 //   * Fold accumulation is in fabric, one ACC_W-bit adder per PE after the dot product:
 //     the first synapse fold loads the initial value, every fold adds its partial sum
 //     (PSUM_W bits on the product grid) shifted onto the accumulator grid. ACC_W is wide
@@ -46,15 +56,17 @@
 //     weight levels' sum from 0, then scales it and adds the bias (FIN_W bits) once.
 //   * After the last synapse fold the exact value goes through fg_convert (relu, then
 //     fixed-point rounding / overflow or minifloat RNE) into the output register.
-// Pipeline (cycle of issue = t): operands registered t+1, dot product ready in cycle
-// t + DOT (DOT = SIMD+3 for engine 0: lane j enters slice j at t+1+j, AREG/MREG/PREG;
+// Pipeline (cycle of issue = t): operands (the bank's and the ROMs' read registers) in
+// t+1, dot product ready in cycle t + DOT (DOT = SIMD+3 for engine 0: lane j's weights,
+// read at t+j, and its skewed input enter slice j at t+1+j, AREG/MREG/PREG;
 // 6 for engine 1: MAC 4, tree register 1; 2 for engine 2: tree register 1, with or
 // without the combinational minifloat decode),
 // accumulator t+DOT+1, output register t+DOT+2.
 // Hence, with an always-ready output: last input beat accepted at cycle w ->
 // last output beat at w + SF*NF + DOT + 2; successive vectors SF*NF cycles apart.
-// Backpressure: the whole compute pipeline (registers, ROM reads, DSP CE pins) holds
-// while the output register is full and not accepted; the input side keeps filling.
+// Backpressure: the whole compute pipeline (registers, RAM / ROM reads, the address chain,
+// DSP CE pins) holds while the output register is full and not accepted; the input side
+// keeps filling.
 `include "fg_params.vh"
 module fg_dense #(
     parameter integer ENGINE = 0,      // 0 DSP chain, 1 minifloat, 2 multiplier-free
@@ -102,6 +114,13 @@ module fg_dense #(
     parameter integer ACC_W = 20,      // signed accumulator width
     parameter integer ACC_SHIFT = 0,   // product grid -> accumulator grid (bits)
     parameter integer HAS_BIAS = 1,
+    // memories in block RAM (1) or LUTs (0), as the generator's cost rule chose (fg_rom, fg_bank)
+    parameter integer BANK_BLOCK = 0,
+    parameter integer W_BLOCK = 0,
+    /* verilator lint_off UNUSEDPARAM */  // without a bias / per-neuron scale ROM
+    parameter integer B_BLOCK = 0,
+    parameter integer S_BLOCK = 0,
+    /* verilator lint_on UNUSEDPARAM */
     // the exact result converted to the output: the accumulator itself (engines 0, 1),
     // or (engine 2) accumulator * scale << SCALE_SHIFT + bias in FIN_W bits
     parameter integer FIN_W = 20,
@@ -126,7 +145,18 @@ module fg_dense #(
     localparam integer NF = N_OUT / PE;
     localparam integer STEPS = SF * NF;
     localparam integer IN_BEATS = N_IN / IN_ELEMS;
+    // the input banks' RAM (fg_bank): LANES elements a word, DEPTH words a bank
+    localparam integer LANES = lcm(IN_ELEMS, SIMD);
+    localparam integer DEPTH = N_IN / LANES;
+    localparam integer WGROUPS = LANES / IN_ELEMS;  // input beats per word
+    localparam integer RGROUPS = LANES / SIMD;      // steps per word
     `FG_BITS_FOR
+    localparam integer BANK_A_W = bits_for(2 * DEPTH);
+    localparam integer WG_W = bits_for(WGROUPS);
+    localparam integer RG_W = bits_for(RGROUPS);
+    localparam integer WORD_LAST = 2 * DEPTH - 1;
+    localparam integer WG_LAST = WGROUPS - 1;
+    localparam integer RG_LAST = RGROUPS - 1;
     localparam integer SF_W = bits_for(SF);
     localparam integer NF_W = bits_for(NF);
     localparam integer STEP_W = bits_for(STEPS);
@@ -148,48 +178,60 @@ module fg_dense #(
     // (engines 0, 1) or the scaled sum (engine 2).
     localparam integer B_W = (ENGINE == 2) ? FIN_W : ACC_W;
 
-    // ASCII for a 4-digit decimal: ROM file names per PE.
-    function [31:0] dec4;
-        input [31:0] n;
+    function [31:0] lcm;
+        input [31:0] a;
+        input [31:0] b;
         begin
-            dec4 = ((48 + (n / 1000) % 10) << 24) | ((48 + (n / 100) % 10) << 16)
-                 | ((48 + (n / 10) % 10) << 8) | (48 + n % 10);
+            lcm = a;
+            while (lcm % b != 0) lcm = lcm + a;
         end
     endfunction
 
-    // ---- input banks -------------------------------------------------------------------
-    reg [N_IN*IN_W-1:0] bank0, bank1;
+    `FG_DEC4
+
+    // ---- input banks ----------------------------------------------------------------------
     reg [1:0] full;
     reg wsel, rsel;                  // bank being filled / read
     reg [BEAT_W-1:0] wbeat;
+    reg [BANK_A_W-1:0] waddr;        // word of the next beat, across both banks
+    reg [WG_W-1:0] wgroup;           // its lane group
     assign s_tready = !full[wsel];
     wire wr = s_tvalid & s_tready;
     wire wr_last = wbeat == BEAT_LAST[BEAT_W-1:0];
-    always @(posedge clk) begin
-        if (wr && !wsel) bank0[wbeat*IN_ELEMS*IN_W +: IN_ELEMS*IN_W] <= s_tdata;
-        if (wr && wsel) bank1[wbeat*IN_ELEMS*IN_W +: IN_ELEMS*IN_W] <= s_tdata;
-    end
+    wire wgroup_last = wgroup == WG_LAST[WG_W-1:0];
 
     // ---- step sequencer ----------------------------------------------------------------
     wire en;  // from the output register: the compute pipeline advances unless the output is stuck
     reg [SF_W-1:0] sf;
     reg [NF_W-1:0] nf;
     reg [STEP_W-1:0] step;
+    reg [BANK_A_W-1:0] raddr;        // word of x[sf*SIMD +: SIMD] in bank rsel
+    reg [RG_W-1:0] rgroup;           // its lane group
     wire issue = en & full[rsel];
     wire sf_last = sf == SF_LAST[SF_W-1:0];
     wire step_last = step == STEP_LAST[STEP_W-1:0];
+    wire rgroup_last = rgroup == RG_LAST[RG_W-1:0];
+    // a neuron fold starts over at the first word of its bank, the next vector's of the other bank
+    wire [BANK_A_W-1:0] rbase = (rsel ^ step_last) ? DEPTH[BANK_A_W-1:0] : {BANK_A_W{1'b0}};
     always @(posedge clk) begin
         if (!rst_n) begin
             full <= 2'b00;
             wsel <= 1'b0;
             rsel <= 1'b0;
             wbeat <= {BEAT_W{1'b0}};
+            waddr <= {BANK_A_W{1'b0}};
+            wgroup <= {WG_W{1'b0}};
+            raddr <= {BANK_A_W{1'b0}};
+            rgroup <= {RG_W{1'b0}};
             sf <= {SF_W{1'b0}};
             nf <= {NF_W{1'b0}};
             step <= {STEP_W{1'b0}};
         end else begin
             if (wr) begin
                 wbeat <= wr_last ? {BEAT_W{1'b0}} : wbeat + 1'b1;
+                wgroup <= wgroup_last ? {WG_W{1'b0}} : wgroup + 1'b1;
+                // bank 0 is words 0 .. DEPTH-1, bank 1 the next DEPTH: one count through both
+                if (wgroup_last) waddr <= (waddr == WORD_LAST[BANK_A_W-1:0]) ? {BANK_A_W{1'b0}} : waddr + 1'b1;
                 if (wr_last) begin
                     full[wsel] <= 1'b1;
                     wsel <= ~wsel;
@@ -197,6 +239,8 @@ module fg_dense #(
             end
             if (issue) begin
                 sf <= sf_last ? {SF_W{1'b0}} : sf + 1'b1;
+                rgroup <= rgroup_last ? {RG_W{1'b0}} : rgroup + 1'b1;
+                raddr <= sf_last ? rbase : raddr + {{(BANK_A_W-1){1'b0}}, rgroup_last};
                 if (sf_last) nf <= (nf == NF_LAST[NF_W-1:0]) ? {NF_W{1'b0}} : nf + 1'b1;
                 step <= step_last ? {STEP_W{1'b0}} : step + 1'b1;
                 if (step_last) begin
@@ -228,11 +272,11 @@ module fg_dense #(
     wire acc_last = c_last[ACC_AT];
 
     // ---- operands: the x slice, broadcast to every PE -----------------------------------
-    reg [SIMD*IN_W-1:0] x_r;
-    wire [SIMD*IN_W-1:0] x_rd = rsel ? bank1[sf*SIMD*IN_W +: SIMD*IN_W] : bank0[sf*SIMD*IN_W +: SIMD*IN_W];
-    always @(posedge clk) begin
-        if (en) x_r <= x_rd;
-    end
+    wire [SIMD*IN_W-1:0] x_r;        // the bank's read register: the step issued last cycle
+    fg_bank #(.W(IN_W), .LANES(LANES), .GROUP(IN_ELEMS), .SIMD(SIMD), .WORDS(2 * DEPTH), .BLOCK(BANK_BLOCK),
+              .ADDR_W(BANK_A_W), .WG_W(WG_W), .RG_W(RG_W))
+        u_bank (.clk(clk), .we(wr), .waddr(waddr), .wgroup(wgroup), .wdata(s_tdata), .en(en), .raddr(raddr),
+                .rgroup(rgroup), .q(x_r));
     // Engine-specific views of x_r, made once for all PEs: the systolic skew of the DSP
     // chains (engine 0), the decoded significands and exponents (engine 1, and engine 2
     // with minifloat inputs), the inputs the add / subtract lanes read (engine 2).
@@ -282,31 +326,30 @@ module fg_dense #(
         end
     endgenerate
 
+    // ---- weights: SIMD lane ROMs, skewed for the DSP chains (fg_weights) ----------------------
+    wire [PE*SIMD*W_W-1:0] w_words;   // PE p's SIMD-wide word at bits p*SIMD*W_W
+    fg_weights #(.SIMD(SIMD), .PE(PE), .W(W_W), .STEPS(STEPS), .ADDR_W(STEP_W), .SKEW(ENGINE == 0 ? 1 : 0),
+                 .BLOCK(W_BLOCK), .PREFIX(MEM_PREFIX))
+        u_w (.clk(clk), .en(en), .step(step), .q(w_words));
+
     // ---- PE rows ------------------------------------------------------------------------
+    genvar p;
     reg done;           // the accumulators hold finished sums
     wire [PE*OUT_W-1:0] y;
-    // Engine 0 only: each PE's weight ROM word into the skews, and each PE's SIMD-wide
-    // partial dot product, from its own chain or a shared pair.
+    // Engine 0 only: each PE's SIMD-wide partial dot product, from its own chain or a shared pair.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [PE*SIMD*W_W-1:0] w_words;
     wire [PE*PSUM_W-1:0] chain_psum;
     /* verilator lint_on UNUSEDSIGNAL */
     localparam integer PAIRS = PACK_SHIFT == 0 ? 0 : PE / 2;  // cascades shared by two rows
-    genvar p;
     generate
         if (ENGINE == 0) begin : g_chains
-            wire [PE*SIMD*W_W-1:0] w_skew;
-            for (p = 0; p < PE; p = p + 1) begin : g_skew
-                fg_skew #(.LANES(SIMD), .W(W_W))
-                    u_w_skew (.clk(clk), .en(en), .d(w_words[p*SIMD*W_W +: SIMD*W_W]), .q(w_skew[p*SIMD*W_W +: SIMD*W_W]));
-            end
             // With PACK_SHIFT, rows 2k and 2k+1 share a cascade; an odd last row has its own
             // (fg_dsp_pair's pipeline is fg_dsp_chain's, so every row's sum is ready together).
             for (p = 0; p < PAIRS; p = p + 1) begin : g_pair
                 fg_dsp_pair #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W), .SHIFT(PACK_SHIFT),
                               .PSUM_W(PSUM_W))
-                    u_pair (.clk(clk), .en(en), .x(x_skew), .w_lo(w_skew[2*p*SIMD*W_W +: SIMD*W_W]),
-                            .w_hi(w_skew[(2*p+1)*SIMD*W_W +: SIMD*W_W]), .lo(chain_psum[2*p*PSUM_W +: PSUM_W]),
+                    u_pair (.clk(clk), .en(en), .x(x_skew), .w_lo(w_words[2*p*SIMD*W_W +: SIMD*W_W]),
+                            .w_hi(w_words[(2*p+1)*SIMD*W_W +: SIMD*W_W]), .lo(chain_psum[2*p*PSUM_W +: PSUM_W]),
                             .hi(chain_psum[(2*p+1)*PSUM_W +: PSUM_W]));
             end
             for (p = 2 * PAIRS; p < PE; p = p + 1) begin : g_row
@@ -315,7 +358,7 @@ module fg_dense #(
                 wire [47:0] p48;
                 /* verilator lint_on UNUSEDSIGNAL */
                 fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W))
-                    u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_skew[p*SIMD*W_W +: SIMD*W_W]), .d({SIMD*27{1'b0}}),
+                    u_chain (.clk(clk), .en(en), .a(x_skew), .b(w_words[p*SIMD*W_W +: SIMD*W_W]), .d({SIMD*27{1'b0}}),
                              .p(p48));
                 assign chain_psum[p*PSUM_W +: PSUM_W] = p48[PSUM_W-1:0];
             end
@@ -323,11 +366,6 @@ module fg_dense #(
             assign chain_psum = {PE*PSUM_W{1'b0}};
         end
         for (p = 0; p < PE; p = p + 1) begin : g_pe
-            wire [SIMD*W_W-1:0] w_word;
-            fg_rom #(.WIDTH(SIMD*W_W), .DEPTH(STEPS), .ADDR_W(STEP_W),
-                     .FILE({MEM_PREFIX, "_w", dec4(p), ".mem"}))
-                u_w (.clk(clk), .en(en), .addr(step), .q(w_word));
-            assign w_words[p*SIMD*W_W +: SIMD*W_W] = w_word;
 
             // SIMD-wide partial dot product on the product grid, ready DOT cycles after issue.
             wire [PSUM_W-1:0] psum;
@@ -337,11 +375,11 @@ module fg_dense #(
                 fg_mf_dot #(.DSP_KIND(DSP_KIND), .SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
                             .W_SIGNED(W_SIGNED), .W_E(W_E), .W_M(W_M), .W_SUB(W_SUB), .W_V_W(W_V_W),
                             .W_E_W(W_E_W), .PROD_W(PROD_W), .PSUM_W(PSUM_W))
-                    u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_word), .psum(psum));
+                    u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
             end else begin : g_tern
                 fg_tern_dot #(.SIMD(SIMD), .X_W(T_X_W), .X_SIGNED(T_X_SIGNED), .BINARY(BINARY), .T_W(PROD_W),
                               .PSUM_W(PSUM_W))
-                    u_dot (.clk(clk), .en(en), .x(x_t), .w(w_word), .psum(psum));
+                    u_dot (.clk(clk), .en(en), .x(x_t), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
             end
 
             // Partial sum onto the accumulator grid: sign-extend, then shift left.
@@ -356,7 +394,7 @@ module fg_dense #(
 
             wire [B_W-1:0] bias;
             if (HAS_BIAS != 0) begin : g_bias
-                fg_rom #(.WIDTH(B_W), .DEPTH(NF), .ADDR_W(NF_W), .FILE({MEM_PREFIX, "_b", dec4(p), ".mem"}))
+                fg_rom #(.WIDTH(B_W), .DEPTH(NF), .ADDR_W(NF_W), .BLOCK(B_BLOCK), .FILE({MEM_PREFIX, "_b", dec4(p), ".mem"}))
                     u_b (.clk(clk), .en(en), .addr(c_nf[BIAS_AT*NF_W +: NF_W]), .q(bias));
             end else begin : g_nobias
                 assign bias = {B_W{1'b0}};
@@ -369,7 +407,7 @@ module fg_dense #(
                 assign acc_init = {ACC_W{1'b0}};
                 wire [SCALE_W-1:0] scale;
                 if (SCALE_ROM != 0) begin : g_scale_rom
-                    fg_rom #(.WIDTH(SCALE_W), .DEPTH(NF), .ADDR_W(NF_W),
+                    fg_rom #(.WIDTH(SCALE_W), .DEPTH(NF), .ADDR_W(NF_W), .BLOCK(S_BLOCK),
                              .FILE({MEM_PREFIX, "_s", dec4(p), ".mem"}))
                         u_s (.clk(clk), .en(en), .addr(c_nf[ACC_AT*NF_W +: NF_W]), .q(scale));
                 end else begin : g_scale_const

@@ -2,9 +2,13 @@
 // product grid:  p = (a_v * b_v) << (a_e + b_e).
 //
 // The significand product runs on one DSP slice (fg_dsp_chain with one lane: AREG,
-// MREG, PREG); the exponents travel beside it through three registers, and the product
-// is then aligned by a barrel shifter in fabric. Every lane of a minifloat dot product
-// has its own shift, so lanes cannot share the DSP cascade: each lane is one slice.
+// MREG, PREG), or, when both significands have at most LUT_V_W bits (4 magnitude bits: every
+// FP8 / FP6 / FP4 format), in fabric (fg_lut_mult, the same three registers): a slice would
+// multiply 4 x 4 bits of its 25 x 18 (27 x 18) and cost far more of the board than the few
+// LUTs of the product. The exponents travel beside it through three registers, and the
+// product is then aligned by a barrel shifter in fabric. Every lane of a minifloat dot
+// product has its own shift, so lanes cannot share the DSP cascade: each lane is one slice.
+// fpga_gen.boards.dsp.fabric_product is the same rule, for the fold and the estimate.
 // A minifloat operand has a short significand (M + 2 bits) on A or B; a fixed-point
 // operand goes through with shift 0, which covers minifloat x fixed in both orders.
 //
@@ -33,14 +37,23 @@ module fg_mf_mac #(
     localparam integer PM_W = A_V_W + B_V_W;  // the significand product, exact
     // The shifter works at least PM_W wide, so no product bit is lost before alignment.
     localparam integer SX_W = (PM_W > PROD_W) ? PM_W : PROD_W;
-    localparam integer DSP_LAT = 3;  // fg_dsp_chain, one lane: AREG, MREG, PREG
+    localparam integer DSP_LAT = 3;  // fg_dsp_chain, one lane: AREG, MREG, PREG (fg_lut_mult alike)
+    localparam integer LUT_V_W = 5;
 
     // The slice's 48-bit P holds a PM_W-bit product; only those bits are read.
     /* verilator lint_off UNUSEDSIGNAL */
     wire [47:0] pm48;
     /* verilator lint_on UNUSEDSIGNAL */
-    fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(1), .A_W(A_V_W), .A_SIGNED(1), .B_W(B_V_W))
-        u_mult (.clk(clk), .en(en), .a(a_v), .b(b_v), .d(27'd0), .p(pm48));
+    generate
+        if (A_V_W <= LUT_V_W && B_V_W <= LUT_V_W) begin : g_fabric
+            fg_lut_mult #(.A_W(A_V_W), .B_W(B_V_W))
+                u_mult (.clk(clk), .en(en), .a(a_v), .b(b_v), .p(pm48[PM_W-1:0]));
+            assign pm48[47:PM_W] = {(48 - PM_W){pm48[PM_W-1]}};
+        end else begin : g_slice
+            fg_dsp_chain #(.DSP_KIND(DSP_KIND), .LANES(1), .A_W(A_V_W), .A_SIGNED(1), .B_W(B_V_W))
+                u_mult (.clk(clk), .en(en), .a(a_v), .b(b_v), .d(27'd0), .p(pm48));
+        end
+    endgenerate
 
     wire [S_W-1:0] a_ex, b_ex;
     fg_extend #(.IN_W(A_E_W), .OUT_W(S_W), .SIGNED(0)) u_ae (.x(a_e), .y(a_ex));

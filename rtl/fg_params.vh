@@ -3,6 +3,8 @@
 //   `FG_BITS_FOR        in a module body: function bits_for(n), the counter width for n
 //                       distinct values, ceil(log2(n)) and at least 1 (Verilog-2001 has no
 //                       $clog2); fpga_gen's cost model counts with the same rule.
+//   `FG_DEC4            in a module body: function dec4(n), n in four ASCII decimal digits
+//                       (ROM image names: <prefix>_wNNNN.mem)
 //   `FG_EXACT_PARAMS    in a parameter list: an input element as fg_exact reads it (IN_W-bit
 //                       code or mantissa, its fg_mf_decode fields, X_W the exact value's width)
 //   `FG_EXACT_PASS      in an fg_exact instance: those parameters, passed on
@@ -22,6 +24,15 @@
         begin \
             bits_for = 1; \
             for (v = 2; v < n; v = v * 2) bits_for = bits_for + 1; \
+        end \
+    endfunction
+
+`define FG_DEC4 \
+    function [31:0] dec4; \
+        input [31:0] n; \
+        begin \
+            dec4 = ((48 + (n / 1000) % 10) << 24) | ((48 + (n / 100) % 10) << 16) \
+                 | ((48 + (n / 10) % 10) << 8) | (48 + n % 10); \
         end \
     endfunction
 

@@ -9,6 +9,7 @@ from graphs import random_cnn, with_folds
 from fpga_gen.formats import FixedPoint, MiniFloat, parse_format
 from fpga_gen.ir import Fold, Graph
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.passes import FoldConfig, fold
 
 
 def values(rng: np.random.Generator, fmt_name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -124,11 +125,35 @@ def branches() -> Graph:
     return with_folds(b.build(), [Fold(2, 2), Fold(4, 3)])
 
 
+def depthwise_separable() -> Graph:
+    """8x8x4, fixed point: depthwise 3x3 'same' (relu) -> pointwise 1x1 to 8 channels (relu) -> max
+    pool 2 -> dense 10, folded by the fold pass: each depthwise beat is the whole window of 4 channels."""
+    rng = np.random.default_rng(6)
+    act = "ufixed<8,3,RND_CONV,SAT>"
+    b = GraphBuilder("dw_separable", (8, 8, 4), "fixed<8,3>")
+    b.conv(
+        values(rng, "fixed<6,1>", (3, 3, 4, 1)),
+        "fixed<6,1>",
+        values(rng, "fixed<8,2>", (4,)),
+        "fixed<8,2>",
+        padding="same",
+        depthwise=True,
+        activation="relu",
+        output_format=act,
+    )
+    b.conv(values(rng, "fixed<6,1>", (1, 1, 4, 8)), "fixed<6,1>", activation="relu", output_format=act)
+    b.pool("max", 2)
+    b.flatten()
+    b.dense(values(rng, "fixed<6,1>", (128, 10)), "fixed<6,1>")
+    return fold(b.build(), FoldConfig(max_dsp=10_000))
+
+
 DESIGNS = {
     "branches": branches,
     "conv2d_avg": conv2d_avg,
     "conv1d_e4m3": conv1d_e4m3,
     "dw_ternary": depthwise_ternary,
+    "dw_separable": depthwise_separable,
     "demo_cnn": demo_cnn,
     "stride2": stride2,
 }

@@ -55,7 +55,9 @@ def test_every_pipelined_loop_iterates_as_scheduled(runs: dict, name: str) -> No
     assert counts == {config: SAMPLES * p["iterations"] for config, p in processes.items()}
 
 
-@pytest.mark.parametrize("name", ["demo_mlp", "demo_cnn", "stride2", "conv2d_avg", "conv1d_e4m3"])
+@pytest.mark.parametrize(
+    "name", ["demo_mlp", "demo_cnn", "stride2", "conv2d_avg", "conv1d_e4m3", "dw_ternary", "dw_separable"]
+)
 def test_matmuls_iterate_at_their_fold_schedule(runs: dict, name: str) -> None:
     graph, path, _, _ = runs[name]
     processes = read_manifest(path)["processes"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fpga_gen import boards
 from fpga_gen.backends.rtl import plan
-from fpga_gen.backends.rtl.cost import memory
+from fpga_gen.backends.rtl.cost import memory, rom
 from fpga_gen.errors import ResourceError
 from fpga_gen.ir import Fold, Graph, MatMul, Reshape
 from fpga_gen.ir.builder import GraphBuilder
@@ -91,31 +91,36 @@ def test_the_input_fork_is_costed_under_the_input() -> None:
 
 
 def test_memory_rule() -> None:
-    """LUTs up to 8 Kib (ROM: a LUT6 per bit per 64 words), else the fewest RAMB36 / RAMB18 (UG473)."""
-    assert memory(32, 16, rom=True) == Resources(lut=16, ff=16)
-    assert memory(256, 8, rom=True) == Resources(lut=8 * 4, ff=8)
-    assert memory(1024, 8, rom=True) == Resources(lut=8 * (16 + 4), ff=8)  # 8 Kib: still LUTs
-    assert memory(2048, 6, rom=True) == Resources(bram36=0.5)  # one RAMB18 as 2K x 9
-    assert memory(512, 72, rom=True) == Resources(bram36=1.0)  # one RAMB36 as 512 x 72
-    assert memory(4096, 36, rom=True) == Resources(bram36=4.0)  # 4 x (1K x 36)
-    assert memory(40000, 1, rom=True) == Resources(bram36=1.5)  # 32K x 1 + a RAMB18 beats two RAMB36
-    assert memory(32, 12, rom=False) == Resources(lut=2 * 4, ff=12)  # two RAM32M (32 x 6 each)
-    assert memory(64, 12, rom=False) == Resources(lut=4 * 4, ff=12)  # four RAM64M (64 x 3 each)
+    """A ROM in LUTs (a LUT6 per bit per 64 words) until its block RAM costs Yosys less than a 64th
+    per bit, then memory_libmap's cheapest RAMB36 / RAMB18 layout (UG473 shapes); a RAM in LUTRAM up
+    to 8 Kib."""
+    assert rom(32, 16) == Resources(lut=16, ff=16)
+    assert rom(256, 8) == Resources(lut=8 * 4, ff=8)
+    assert rom(1024, 8) == Resources(lut=8 * (16 + 4), ff=8)  # 8 Kib: still LUTs
+    assert rom(2048, 6) == Resources(bram36=0.5)  # one RAMB18 as 2K x 9
+    assert rom(512, 72) == Resources(bram36=1.0)  # one RAMB36 as 512 x 72
+    assert rom(4096, 36) == Resources(bram36=4.0)  # 4 x (4K x 9)
+    assert rom(40000, 1) == Resources(bram36=1.5)  # three RAMB18 of 16K x 1 beat two RAMB36
+    assert memory(32, 12) == Resources(lut=2 * 4, ff=12)  # two RAM32M (32 x 6 each)
+    assert memory(64, 12) == Resources(lut=4 * 4, ff=12)  # four RAM64M (64 x 3 each)
 
 
 def test_a_big_layer_keeps_its_weights_in_block_ram() -> None:
-    """Dense 1024 -> 256, 6-bit weights, pe=4 simd=4: each PE's ROM is 16K words of 24 bits
-    (384 Kib), 12 RAMB36 (16K x 2 each); the 64-entry bias ROMs stay in LUTs. 8-bit inputs x 6-bit
-    weights pack two rows per DSP48E1 (6 + 16 bits in its 25-bit pre-adder): 8 slices."""
+    """Dense 1024 -> 256, 6-bit weights, pe=4 simd=4: each lane's ROM is 16K words of 4 PE x 6 bits
+    (384 Kib), 11 RAMB36 as 4K x 9 (memory_libmap packs the 96 bit columns of its four 4K-word
+    blocks); the input banks (two vectors, 512 words of 4 lanes) take one RAMB18, the 64-entry bias
+    ROMs stay in LUTs. 8-bit inputs x 6-bit weights pack two rows per DSP48E1 (6 + 16 bits in its
+    25-bit pre-adder): 8 slices."""
     rng = np.random.default_rng(1)
     b = GraphBuilder("big", (1024,), "fixed<8,3>")
     b.dense(rng.integers(-32, 32, size=(1024, 256)) / 32, "fixed<6,1>", rng.integers(-8, 8, size=256) / 4, "fixed<8,3>")
     graph = with_folds(b.build(), [Fold(4, 4)])
     (stage,) = [s for s in plan(graph).stages if isinstance(s, DenseStage)]
-    assert (stage.layer.n_out // 4 * 1024 // 4, 4 * stage.weight_bits) == (16384, 24)
+    assert stage.roms() == {"W": (16384, 24), "B": (64, stage.bias_bits)}
+    assert stage.bank_block and (stage.bank_words, stage.bank_lanes) == (512, 4)
     r = estimate(plan(graph))["dense0"]
-    assert r.bram36 == 4 * 12 and r.dsp == 8
-    assert fit(graph, "pynq-z2").fits and fit(graph, "pynq-z2").utilization()["bram36"] == 48 / 140
+    assert r.bram36 == 4 * 11 + 0.5 and r.dsp == 8
+    assert fit(graph, "pynq-z2").fits and fit(graph, "pynq-z2").utilization()["bram36"] == 44.5 / 140
 
 
 def test_check_fit_refuses_an_oversized_model_and_names_the_fold_that_fits() -> None:

@@ -218,12 +218,15 @@ def test_manifest_and_rom_files(designs: dict[str, Any]) -> None:
     assert {name: {"direction": p.direction, "width": p.width} for name, p in ports.items()} == manifest["ports"]
     for name in manifest["sources"] + manifest["sim_sources"] + manifest["mem_files"]:
         assert (rtl / name).is_file()
-    # dense2 (pe=2, simd=3, 6-bit weights): PE 0 word 0 packs weights [0:3] of neuron 0, lane 0 low.
+    # dense2 (6 -> 4, pe=2, simd=3, 6-bit weights): word nf*2 + sf of lane ROM j packs input
+    # sf*3 + j's weights of neurons nf*2 and nf*2 + 1, PE 0 low.
     dense2 = graph["dense2"]
     assert isinstance(dense2, Dense)
-    word = int((rtl / "dense2_w0000.mem").read_text().split()[0], 16)
-    lanes = [(word >> (6 * s)) & 63 for s in range(3)]
-    assert lanes == [int(v) & 63 for v in dense2.weight.ints[0:3, 0]]
+    for j in range(3):
+        words = [int(w, 16) for w in (rtl / f"dense2_w{j:04d}.mem").read_text().split()]
+        for nf, sf in [(0, 0), (0, 1), (1, 1)]:
+            pes = [(words[nf * 2 + sf] >> (6 * p)) & 63 for p in range(2)]
+            assert pes == [int(v) & 63 for v in dense2.weight.ints[sf * 3 + j, nf * 2 : nf * 2 + 2]]
 
 
 # -- operands beyond the DSP48E1 -------------------------------------------------------------

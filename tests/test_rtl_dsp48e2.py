@@ -58,9 +58,15 @@ def _wide() -> Graph:
 DESIGNS = {
     # fixed point: one slice, then a mixed fold with a chain across every input
     "mlp": lambda: random_mlp(31, (8, 6, 4), folds=[Fold(1, 1), Fold(2, 6)]),
-    # minifloat: e4m3 inputs x e4m3 weights into e4m3, then into the exact accumulator
+    # minifloat: fixed inputs x e4m3 weights (significands on DSP48E2s) into e4m3, then e4m3 x e4m3
+    # (significands in fabric) into the exact accumulator
     "e4m3": lambda: random_mlp(
-        32, (8, 6, 4), input_format="e4m3", weight_format="e4m3", act_format="e4m3", folds=[Fold(3, 4), Fold(2, 3)]
+        32,
+        (8, 6, 4),
+        input_format="fixed<8,3>",
+        weight_format="e4m3",
+        act_format="e4m3",
+        folds=[Fold(3, 4), Fold(2, 3)],
     ),
     # a small convolution: window generator -> DSP chain engine, pool, dense
     "conv": lambda: random_cnn(33, (6, 6, 2), channels=4, dense_out=4),

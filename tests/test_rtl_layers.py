@@ -3,7 +3,7 @@ global), Flatten, ScaleShift, Threshold and branches (forks, Add, Concatenate), 
 + cocotb against the golden model (bit-exact) and the cycle model (every frame's last output
 beat, cycle-exact).
 
-Six small designs cover the features between them; each is built once (Verilator builds are
+Seven small designs cover the features between them; each is built once (Verilator builds are
 cached) and simulated on a few hundred samples. The tests of one design share an xdist group.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from designs import DESIGNS, branches, depthwise_ternary, values
+from designs import DESIGNS, branches, values
 from graphs import random_inputs, with_folds
 
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, write_rtl
@@ -23,10 +23,9 @@ from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.backends.rtl.stages import ForkStage, WindowStage
 from fpga_gen.backends.rtl.timing import output_cycles
 from fpga_gen.errors import UnsupportedLayerError
-from fpga_gen.formats import Ternary
-from fpga_gen.golden import windows
-from fpga_gen.ir import Conv, Fold, Graph, MatMul, evaluate_ints, quantize_inputs
+from fpga_gen.ir import Fold, Graph, MatMul, evaluate_ints, quantize_inputs
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.kinds.depthwise import VvauStage
 from fpga_gen.kinds.matmul import DenseStage
 from fpga_gen.kinds.merge import MergeStage
 from fpga_gen.kinds.pool import PoolStage
@@ -47,8 +46,9 @@ def _write(name: str, out: Path) -> tuple[Graph, Path, np.ndarray]:
 
 def test_designs_cover_the_features() -> None:
     kinds = [(type(s).__name__, s.layer.kind) for name in DESIGNS for s in plan(DESIGNS[name]()).stages]
-    for kind in ("Conv1D", "Conv2D", "DepthwiseConv2D"):
+    for kind in ("Conv1D", "Conv2D"):
         assert ("WindowStage", kind) in kinds and ("DenseStage", kind) in kinds
+    assert {("WindowStage", "DepthwiseConv2D"), ("VvauStage", "DepthwiseConv2D")} <= set(kinds)
     for kind in ("Pool", "GlobalPool"):
         assert ("PoolStage", kind) in kinds
     assert {("ChanStage", "ScaleShift"), ("ChanStage", "Threshold")} <= set(kinds)
@@ -56,7 +56,10 @@ def test_designs_cover_the_features() -> None:
         (s.layer.kind, s.layer.function) for n in DESIGNS for s in plan(DESIGNS[n]()).stages if isinstance(s, PoolStage)
     }
     assert functions == {("Pool", "avg"), ("Pool", "max"), ("GlobalPool", "max"), ("GlobalPool", "avg")}
-    engines = {s.engine for n in DESIGNS for s in plan(DESIGNS[n]()).stages if isinstance(s, DenseStage)}
+    stages = [s for n in DESIGNS for s in plan(DESIGNS[n]()).stages]
+    engines = {s.engine for s in stages if isinstance(s, DenseStage)} | {
+        s.lanes.engine for s in stages if isinstance(s, VvauStage)
+    }
     assert engines == {"dsp_chain", "minifloat", "multiplier_free"}
     # padded windows: both pads of 'same', asymmetric ones, and none
     pads = {
@@ -73,27 +76,22 @@ def test_designs_cover_the_features() -> None:
     assert [type(s).__name__ for s in plan(branches()).stages if s.layer.name == "pw"] == ["DenseStage", "ForkStage"]
 
 
-def test_depthwise_kernel_expands_block_diagonally() -> None:
-    """The engine's (taps * C, C * multiplier) matrix on the window vectors gives the golden
-    depthwise sums of weight levels (before the scales, bias and rounding)."""
-    graph = depthwise_ternary()
-    stage = next(s for s in plan(graph).stages if isinstance(s, DenseStage))
-    layer = stage.layer
-    assert isinstance(layer, Conv) and layer.depthwise and stage.n_in == 9 * 2
-    x, _ = quantize_inputs(graph, random_inputs(1, graph, 3))
-    win, _ = windows(x, layer.kernel, layer.strides, layer.padding)
-    codes = stage.weight_codes()  # 2-bit two's complement ternary codes: the levels -1, 0, +1
-    engine = win.reshape(-1, stage.n_in) @ np.where(codes >= 2, codes - 4, codes)
-    w_fmt = layer.weight.format
-    assert isinstance(w_fmt, Ternary)
-    levels = w_fmt.levels(layer.weight.values)  # -1, 0, +1 per weight; its multiplier's scale comes after the sum
-    direct = np.einsum("ntc,tcm->ncm", win.reshape(-1, 9, 2), levels.reshape(9, 2, 2)).reshape(-1, 4)
-    assert np.array_equal(np.unique(levels), [-1, 0, 1])
-    assert np.array_equal(engine, direct)
-    assert layer.scale_ints() == (2, 3, 2, 3)  # 0.5 and 0.75 on the grid 2^-2, output c * 2 + m
+def test_depthwise_lanes_read_their_own_channel() -> None:
+    """The depthwise engine's lanes: one output's taps of one channel each, PE x SIMD of them (DSP
+    slices for fixed point, none for ternary), fed a fold step per window beat; a block of channels
+    that several neuron folds read is emitted once per fold (dw_ternary: 2 channels, multiplier 2, PE 2)."""
+    stages = {
+        n: [s for s in plan(DESIGNS[n]()).stages if isinstance(s, VvauStage)] for n in ("dw_ternary", "dw_separable")
+    }
+    (tern,), (fixed,) = stages["dw_ternary"], stages["dw_separable"]
+    assert (tern.cb, tern.rep, tern.dsp, tern.lanes.engine) == (2, 2, 0, "multiplier_free")
+    assert (fixed.cb, fixed.rep, fixed.dsp, fixed.lanes.engine) == (4, 1, 4 * 9, "dsp_chain")
+    for stage in (tern, fixed):
+        assert stage.period == engine_cycles(stage.layer, Fold(stage.pe, stage.simd))
+        assert stage.src.elems == stage.simd * stage.cb
 
 
-@pytest.mark.parametrize("name", ["demo_cnn", "stride2"])
+@pytest.mark.parametrize("name", ["demo_cnn", "stride2", "dw_separable"])
 def test_convolutions_run_at_their_fold_schedule(name: str) -> None:
     """The interval (the cycle model's, which cosim matches cycle for cycle below) is the fold's
     schedule -- the slowest engine's positions x neuron folds x synapse folds -- and within 5 %
@@ -142,8 +140,8 @@ def test_unsupported_layers_name_the_layer(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedLayerError, match=r"layer join: its inputs arrive \[4, 4\] elements per beat"):
         write_rtl(plan(graph), out=tmp_path / "cat")
 
-    b = GraphBuilder("dwbin", (4, 2), "fixed<8,3>")
-    b.conv(rng.choice([-0.5, 0.5], size=(3, 2, 1)), "binary<0.5>", depthwise=True, name="dw")
-    with pytest.raises(UnsupportedLayerError, match=r"layer dw: a depthwise convolution with binary weights"):
-        write_rtl(plan(with_folds(b.build(), [Fold(1, 1)])), out=tmp_path / "dwbin")
+    b = GraphBuilder("dwmf", (4, 2), "e4m3")
+    b.conv(rng.choice([-0.5, 0.0, 0.5], size=(3, 2, 1)), "ternary<0.5>", depthwise=True, name="dw")
+    with pytest.raises(UnsupportedLayerError, match=r"layer dw: the depthwise engine's multiplier-free lanes take"):
+        write_rtl(plan(with_folds(b.build(), [Fold(1, 1)])), out=tmp_path / "dwmf")
     assert not any(tmp_path.iterdir())

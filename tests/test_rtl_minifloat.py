@@ -32,6 +32,7 @@ from fpga_gen.backends.rtl import (
 from fpga_gen.backends.rtl.bench import ConvertUnit, MacUnit, run_convert_bench, run_mac_bench
 from fpga_gen.backends.rtl.cosim import read_manifest, simulation_sources
 from fpga_gen.backends.rtl.stages import Convert, Operand
+from fpga_gen.boards.dsp import FABRIC_PRODUCT_BITS
 from fpga_gen.errors import FpgaGenError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
 from fpga_gen.formats.sizing import exact_fixed
@@ -490,8 +491,9 @@ def _dsp48e1_per_stage(rtl: Path, workdir: Path) -> dict[str, int]:
 
 def test_dsp48e1_instances_match_the_manifest(designs: Designs, tmp_path: Path) -> None:
     """Ternary / binary layers instantiate no DSP48E1 (a design of them has no DSP model at
-    all); the minifloat engine one per lane."""
-    for name in ("ternary", "e4m3", "tern_mf"):
+    all); the minifloat engine one per lane, none where the significands are multiplied in
+    fabric (every minifloat x minifloat product: e2m1 x e2m1 takes no slice at all)."""
+    for name in ("ternary", "e4m3", "tern_mf", "e2m1"):
         rtl = designs(name).rtl
         manifest = read_manifest(rtl)
         found = _dsp48e1_per_stage(rtl, tmp_path / name)
@@ -501,8 +503,10 @@ def test_dsp48e1_instances_match_the_manifest(designs: Designs, tmp_path: Path) 
             if stage["kind"] != "Dense":
                 assert stage["dsp"] == 0
                 continue
-            per_lane = 0 if stage["engine"] == "multiplier_free" else 1
-            assert stage["dsp"] == per_lane * stage["pe"] * stage["simd"]
+            significands = (stage["params"].get("IN_V_W", 99), stage["params"].get("W_V_W", 99))
+            no_slice = stage["engine"] == "multiplier_free" or max(significands) <= FABRIC_PRODUCT_BITS
+            assert stage["dsp"] == (0 if no_slice else stage["pe"] * stage["simd"])
+    assert all(s["dsp"] == 0 for s in read_manifest(designs("e2m1").rtl)["stages"])
     for name in ("ternary", "tern_mf"):
         tern = read_manifest(designs(name).rtl)
         assert all(s["dsp"] == 0 for s in tern["stages"]), name
@@ -516,11 +520,12 @@ def test_streams_carry_minifloat_codes(designs: Designs) -> None:
     built = designs("e5m2")
     manifest = read_manifest(built.rtl)
     assert manifest["input"] | {"format": "e5m2", "width": 8, "signed": False, "codes": True} == manifest["input"]
-    # The first PE's first weight word packs the codes of weights [0:4] of neuron 0, lane 0 low.
+    # Lane ROM 0's first word packs the codes of input 0's weights for the first PE neurons, PE 0 low.
     dense0 = built.graph["dense0"]
-    assert isinstance(dense0, Dense)
+    assert isinstance(dense0, Dense) and dense0.fold is not None
+    pe = dense0.fold.pe
     word = int((built.rtl / "dense0_w0000.mem").read_text().split()[0], 16)
-    assert [(word >> (8 * s)) & 0xFF for s in range(4)] == dense0.weight.codes[0:4, 0].tolist()
+    assert [(word >> (8 * p)) & 0xFF for p in range(pe)] == dense0.weight.codes[0, 0:pe].tolist()
 
 
 # -- what the RTL backend refuses, before anything is built ----------------------------------------

@@ -4,7 +4,8 @@ plan's and the estimate's, stage by stage; LUT and FF counts are reported; resul
 The designs are small (Yosys' abc9 mapping dominates the run time) but cover every source of a
 multiplication: the DSP-chain engine, a convolution whose window generator multiplies its
 addresses by constants that are no power of two, an average pool's divider, the minifloat
-engine (significand products on DSPs, shifts in fabric), per-channel ternary scales
+engine (significand products on DSPs, or in fabric for short significands; shifts in fabric),
+per-channel ternary scales
 (shift-and-add) and a ScaleShift's per-channel products in fabric. One xdist group per design.
 """
 
@@ -24,6 +25,7 @@ from fpga_gen.boards.dsp import primitive
 from fpga_gen.errors import BoardError, ToolError
 from fpga_gen.ir import Graph, MatMul
 from fpga_gen.ir.builder import GraphBuilder
+from fpga_gen.kinds.matmul import DenseStage
 from fpga_gen.passes import FoldConfig, dsp_count, fold, fuse_activations
 from fpga_gen.resources import estimate, yosys_per_layer
 
@@ -42,7 +44,10 @@ def _scale_shift() -> Graph:
 DESIGNS: dict[str, Callable[[], Graph]] = {
     "mlp_fixed": lambda: random_mlp(1, (8, 4, 2), max_dsp=12),
     "cnn_avg_pool": lambda: random_cnn(2, (5, 5, 1), channels=2, pool="avg", dense_out=2, max_dsp=12),
-    "mlp_e4m3": lambda: random_mlp(3, (4, 2), input_format="e4m3", weight_format="e4m3", max_dsp=4),
+    # fixed<8,3> x e4m3: significand products on DSPs; then e4m3 x e4m3: in fabric, no DSP
+    "mlp_e4m3": lambda: random_mlp(
+        3, (4, 2, 2), input_format="fixed<8,3>", weight_format="e4m3", act_format="e4m3", max_dsp=8
+    ),
     "mlp_ternary": lambda: random_mlp(4, (8, 4), weight_format="ternary<0.5,0.25,0.75,0.5>", max_dsp=4),
     "scaleshift": _scale_shift,
 }
@@ -70,6 +75,8 @@ def test_yosys_dsp_count_is_the_plans(name: str, tmp_path: Path) -> None:
     assert counts.total.lut > 0 and counts.total.ff > 0
     assert all(counts.stages[s.name].lut > 0 for s in stages)
     assert counts.total.cells.get("DSP48E2", 0) == 0
+    if name == "mlp_e4m3":
+        assert [s.dsp for s in stages if isinstance(s, DenseStage)] == [2 * 4, 0]
     assert (rtl / "yosys" / "xc7" / "synth.ys").is_file() and (rtl / "yosys" / "xc7" / "log.txt").is_file()
 
     # cached by the sources: a second call reads the stored result ...

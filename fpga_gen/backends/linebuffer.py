@@ -48,14 +48,15 @@ def marks(g: WindowGeometry, groups: int) -> Marks:
     return Marks(tuple(thr), tuple(free))
 
 
-def loop_iterations(g: WindowGeometry, groups: int, words: int) -> int:
-    """Iterations of hls/fg_window.h's loop for one sample, the input always there and the output
-    always taken: each iteration reads a beat while fewer than the limit are live and emits one of
-    the position's beats once its last real pixel is in (read in the same iteration or before)."""
+def loop_iterations(g: WindowGeometry, groups: int, words: int, rep: int = 1) -> int:
+    """Iterations of hls/fg_window.h's loop for one sample (each window's words ``rep`` times over),
+    the input always there and the output always taken: each iteration reads a beat while fewer than
+    the limit are live and emits one of the position's beats once its last real pixel is in (read in
+    the same iteration or before)."""
     m = marks(g, groups)
     frame = g.h * g.w * groups
     limit = line_buffer_beats(g, groups, 1)
-    beats = g.taps * groups // words
+    beats = g.taps * groups * rep // words
     read = pos = beat = iterations = 0
     while pos < len(m.thr) or read < frame:
         iterations += 1

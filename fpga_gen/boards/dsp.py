@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fpga_gen.errors import BoardError
-from fpga_gen.formats import FixedPoint, Format
+from fpga_gen.formats import FixedPoint, Format, MiniFloat
 from fpga_gen.formats.sizing import accumulator_format, int_range
 
 
@@ -70,6 +70,32 @@ DSP48E1 = DspPrimitive("DSP48E1", 25, 18, 25, 48, ("fg_dsp48_model.v", "fg_dsp48
 # UG579 (UltraScale DSP48E2): 27 x 18 multiplier, 27-bit pre-adder, 48-bit P.
 DSP48E2 = DspPrimitive("DSP48E2", 27, 18, 27, 48, ("fg_dsp48_model.v", "fg_dsp48e2.v"), "xcup")
 PRIMITIVES: dict[str, DspPrimitive] = {p.name: p for p in (DSP48E1, DSP48E2)}
+
+
+# Two's complement significand bits (4 magnitude bits) up to which the minifloat engine builds a
+# lane's significand product in fabric instead of on a slice (rtl/fg_mf_mac.v LUT_V_W): every
+# FP8 / FP6 / FP4 format. Such a product is a few dozen LUTs (Yosys synth_xilinx: 5 x 5 bits,
+# tests/test_yosys.py), a slice is worth ~240 LUTs of an xc7z020 (53,200 LUTs / 220 DSPs).
+FABRIC_PRODUCT_BITS = 5
+
+
+def significand_bits(fmt: Format) -> int:
+    """Two's complement bits of the minifloat engine's decoded significand of ``fmt``: a minifloat's
+    sign, hidden bit and mantissa; a fixed-point mantissa (unsigned ones zero-extended)."""
+    if isinstance(fmt, MiniFloat):
+        return fmt.mantissa_bits + 2
+    lo, hi, _ = int_range(fmt)
+    return signed_width(lo, hi)
+
+
+def fabric_product(x_fmt: Format, w_fmt: Format) -> bool:
+    """Whether the minifloat engine (a minifloat operand, weights that multiply) multiplies these
+    formats' significands in fabric: both at most FABRIC_PRODUCT_BITS wide."""
+    return (
+        any(isinstance(f, MiniFloat) for f in (x_fmt, w_fmt))
+        and all(isinstance(f, FixedPoint | MiniFloat) for f in (x_fmt, w_fmt))
+        and max(significand_bits(x_fmt), significand_bits(w_fmt)) <= FABRIC_PRODUCT_BITS
+    )
 
 
 def primitive(kind: str) -> DspPrimitive:

@@ -8,13 +8,14 @@ a handler at some level, or a stage class without a cost or timing model, is nam
 
 from __future__ import annotations
 
-from fpga_gen.kinds import activation, channel, io, matmul, merge, pool, reshape
+from fpga_gen.kinds import activation, channel, depthwise, io, matmul, merge, pool, reshape
 from fpga_gen.kinds.kind import LEVELS, Kind, violations
 
 KINDS: tuple[Kind, ...] = (
     io.INPUT,
     io.OUTPUT,
     matmul.KIND,
+    depthwise.KIND,
     pool.POOL,
     pool.GLOBAL_POOL,
     channel.SCALE_SHIFT,

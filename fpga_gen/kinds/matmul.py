@@ -1,4 +1,5 @@
-"""Dense and the convolutions (Conv1D/2D, DepthwiseConv1D/2D): exact dot products on the folded engine.
+"""Dense and the convolutions (Conv1D/2D): exact dot products on the folded engine (the depthwise
+convolutions, which share the golden rule and the HLS constants, are ``kinds.depthwise``).
 
 y = round(activation(x @ W + b)) with an exact accumulator (``MatMul.accumulator``) and one
 rounding. A convolution repeats its dot products per output position, fed by the window generator
@@ -14,16 +15,16 @@ ternary / binary weights). RTL: rtl/fg_dense.v, whose engine (``ENGINE``) depend
   pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows, and an
   odd last row on its own cascade.
 * ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
-  product, exponent alignment by a barrel shifter, fabric adder tree (one DSP per lane).
+  product, or, when both significands have at most 4 bits (``boards.dsp.fabric_product``:
+  every FP8 / FP6 / FP4 pair), the product in fabric (rtl/fg_lut_mult.v, no DSP); exponent
+  alignment by a barrel shifter, fabric adder tree.
 * ``multiplier_free`` -- ternary / binary weights x fixed-point or minifloat inputs: add /
   subtract in a LUT adder tree, the scale applied once per output neuron (no DSP). A
   minifloat input is decoded first (fg_mf_decode, as for ``minifloat``) to its exact
   fixed-point value (``sizing.exact_fixed``, the Kulisch view), combinationally.
 
 The DSP slices are the board's primitive: DSP48E1 (7-series, UG479: 25 x 18 multiplier) or
-DSP48E2 (UltraScale+, UG579: 27 x 18); the operand checks use its widths. A depthwise
-convolution runs on the same engine with its kernel expanded block-diagonally over the
-channels (``DenseStage.weight_codes``).
+DSP48E2 (UltraScale+, UG579: 27 x 18); the operand checks use its widths.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from fpga_gen.backends.rtl.stages import (
     window_stage,
     write_hex,
 )
-from fpga_gen.boards.dsp import DspPrimitive, cascades
+from fpga_gen.boards.dsp import DspPrimitive, cascades, fabric_product
 from fpga_gen.errors import GraphError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, fit_range, int_range, product_format
@@ -64,8 +65,6 @@ from fpga_gen.ir import (
     Conv1D,
     Conv2D,
     Dense,
-    DepthwiseConv1D,
-    DepthwiseConv2D,
     Fold,
     Graph,
     IntArray,
@@ -87,10 +86,10 @@ MULTIPLIER_FREE_DOT = 2
 # After the dot product: the fabric accumulator (1) and the output register (1).
 DENSE_TAIL = 2
 # Library files of fg_dense and of each engine.
-DENSE_FILES = ("fg_rom.v", "fg_out_reg.v", "fg_dense.v")
+DENSE_FILES = ("fg_rom.v", "fg_weights.v", "fg_bank.v", "fg_out_reg.v", "fg_dense.v")
 ENGINE_FILES = {
     "dsp_chain": ("fg_skew.v", "fg_dsp_chain.v"),
-    "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
+    "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_lut_mult.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
     "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
 }
 PACKED_CHAIN_FILES = ("fg_skew.v", "fg_dsp_chain.v", "fg_dsp_pair.v")  # dsp_chain with two PE rows per cascade
@@ -141,34 +140,59 @@ def _weight_cpp(layer: MatMul) -> str:
     return element_format(layer, fmt, "weight").cpp_type()
 
 
-def emit_hls(layer: MatMul, hls: Planner) -> None:
+def emit_hls(layer: Dense | Conv, hls: Planner) -> None:
     hls.declare(layer)
     pe, simd = _fold(layer)
     steps = (layer.n_out // pe) * (layer.n_in // simd)  # per vector
-    depthwise = isinstance(layer, Conv) and layer.depthwise
-    if isinstance(layer, Conv):
-        shape = f"{'x'.join(map(str, layer.kernel))} conv{' (depthwise)' if layer.depthwise else ''}"
-        channels, n_window = layer.in_channels, math.prod(layer.kernel) * layer.in_channels
-    else:
-        shape, channels, n_window = "dense", 1, layer.n_in
+    shape = f"{'x'.join(map(str, layer.kernel))} conv" if isinstance(layer, Conv) else "dense"
     if isinstance(layer, Conv) and not _pointwise(layer, hls.graph.input_spec(layer).shape):
-        edge, _ = hls.window(layer, lambda pack, size: _hls_window_elems(pack, size, simd, steps, depthwise))
+        edge, _ = hls.window(layer, lambda pack, _: math.lcm(pack, simd))
     else:
         # beats of whole fold steps, so each step's inputs arrive in one beat (fg_dense.h)
-        edge = hls.take(layer, 0, math.lcm(math.gcd(hls.edges[(layer.name, 0)].pack, n_window), simd))
-    in_fmt = hls.formats[edge.tensor]
+        edge = hls.take(layer, 0, math.lcm(math.gcd(hls.edges[(layer.name, 0)].pack, layer.n_in), simd))
+    fields, constants = hls_constants(layer, hls, edge.tensor)
+    fields += [
+        ("unsigned", "n_in", layer.n_in),
+        ("unsigned", "n_out", layer.n_out),
+        ("unsigned", "pe", pe),
+        ("unsigned", "simd", simd),
+        ("unsigned", "in_pack", edge.pack),
+        ("unsigned", "buf_factor", math.lcm(simd, edge.pack)),
+        ("unsigned", "positions", layer.positions),
+        ("bool", "relu", layer.activation == "relu"),
+    ]
+    cycles = layer.positions * steps
+    var = hls.output(layer, pe)
+    hls.process(
+        layer.name,
+        layer.name,
+        "dense",
+        f"{layer.name}: {shape} {layer.n_in} -> {layer.n_out} at {layer.positions} positions, PE={pe} "
+        f"SIMD={simd}: positions*(n_out/PE)*(n_in/SIMD) = {cycles} MAC cycles per sample. Formats: weights "
+        f"{layer.weight.format}, accumulator {layer.accumulator(hls.formats[edge.tensor])}",
+        [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, layer.name, pe), var)],
+        fields,
+        cycles,
+        constants,
+    )
+    hls.produce(layer.name, Edge(var, layer.name, pe))
+
+
+def hls_constants(layer: MatMul, hls: Planner, tensor: str) -> tuple[list[Field], tuple[str, ...]]:
+    """The types of a matmul kernel's config struct reading ``tensor`` (fg_dense.h, fg_depthwise.h),
+    and its constants: the weights [n_out][n_in] (row j is output j's fan-in in the window's order),
+    the per-output scales of ternary / binary weights, the bias."""
+    in_fmt = hls.formats[tensor]
     w_fmt = layer.weight.format
-    acc = layer.accumulator(in_fmt)
     fields: list[Field] = [
-        ("typedef", "input_t", hls.elem(edge.tensor)),
+        ("typedef", "input_t", hls.elem(tensor)),
         ("typedef", "result_t", hls.elem(layer.name)),
         ("typedef", "weight_t", _weight_cpp(layer)),
         ("typedef", "weight_store_t", "fg::bits<weight_t>::type"),
-        ("typedef", "accum_t", acc.cpp_type()),
+        ("typedef", "accum_t", layer.accumulator(in_fmt).cpp_type()),
     ]
-    # [n_out][n_in]: row j is output j's fan-in, in the window's order (Keras' (*kernel, c_in,
-    # c_out) is row-major (tap, channel) x output; a depthwise (*kernel, c, m) gives column
-    # c * m_count + m = output j, over the taps alone)
+    # Keras' (*kernel, c_in, c_out) is row-major (tap, channel) x output; a depthwise (*kernel, c, m)
+    # gives column c * m_count + m = output j, over the taps alone
     w_rows = layer.weight.codes.reshape(layer.n_in, layer.n_out).T
     weights = [
         hls.constant(
@@ -204,47 +228,7 @@ def emit_hls(layer: MatMul, hls: Planner) -> None:
         fields += [("typedef", "bias_t", b_fmt.cpp_type()), ("typedef", "bias_store_t", "fg::bits<bias_t>::type")]
         b_rows = int_rows(layer, "bias", b_fmt, layer.bias.codes)
         weights.append(hls.constant(layer, "bias", "b", b_fmt, "bias_store_t", [layer.n_out], b_rows))
-    fields += [
-        ("unsigned", "n_in", layer.n_in),
-        ("unsigned", "n_out", layer.n_out),
-        ("unsigned", "pe", pe),
-        ("unsigned", "simd", simd),
-        ("unsigned", "in_pack", edge.pack),
-        ("unsigned", "buf_factor", math.lcm(simd, edge.pack)),
-        ("unsigned", "positions", layer.positions),
-        ("unsigned", "n_window", n_window),
-        ("bool", "depthwise", depthwise),
-        ("unsigned", "channels", channels),
-        ("unsigned", "multiplier", layer.weight.shape[-1] if depthwise else 1),
-        ("bool", "relu", layer.activation == "relu"),
-    ]
-    cycles = layer.positions * steps
-    beats = n_window // edge.pack
-    # fg_dense.h's count: a depthwise step waits for the whole window, a plain one for its beat
-    iterations = (layer.positions - 1) * max(beats, steps) + beats - 1 + steps if depthwise else cycles
-    var = hls.output(layer, pe)
-    hls.process(
-        layer.name,
-        layer.name,
-        "dense",
-        f"{layer.name}: {shape} {layer.n_in} -> {layer.n_out} at {layer.positions} positions, PE={pe} "
-        f"SIMD={simd}: positions*(n_out/PE)*(n_in/SIMD) = {cycles} MAC cycles per sample. Formats: weights "
-        f"{w_fmt}, accumulator {acc}",
-        [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, layer.name, pe), var)],
-        fields,
-        iterations,
-        tuple(w["var"] for w in weights),
-    )
-    hls.produce(layer.name, Edge(var, layer.name, pe))
-
-
-def _hls_window_elems(pack: int, size: int, simd: int, steps: int, depthwise: bool) -> int:
-    """Window elements per beat for fg_dense.h: whole fold steps (lcm(pack, SIMD)), so each step
-    of the first output fold reads one beat; for a depthwise convolution, whose first fold waits
-    for the whole window, the narrowest beat that still delivers it within the vector's steps."""
-    if not depthwise:
-        return math.lcm(pack, simd)
-    return min(w for w in range(pack, size + 1, pack) if size % w == 0 and size // w <= steps)
+    return fields, tuple(w["var"] for w in weights)
 
 
 # -- RTL ------------------------------------------------------------------------------------
@@ -349,14 +333,49 @@ class DenseStage(Stage):
         return self.steps + self.dot_latency + DENSE_TAIL
 
     @property
+    def fabric_product(self) -> bool:
+        """The minifloat engine's significand products are built in fabric (fg_lut_mult), not on slices."""
+        return self.weight is not None and fabric_product(self.x.fmt, self.weight.fmt)
+
+    @property
     def dsp(self) -> int:
-        """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes."""
-        return DSP_PER_LANE[self.engine] * cascades(self.pe, self.pack_shift > 0) * self.simd
+        """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes,
+        none for fabric products."""
+        per_lane = 0 if self.fabric_product else DSP_PER_LANE[self.engine]
+        return per_lane * cascades(self.pe, self.pack_shift > 0) * self.simd
 
     @property
     def bias_bits(self) -> int:
         """Width of a bias ROM word: the initial accumulator, or the scaled sum it joins."""
         return self.fin_bits if self.engine == "multiplier_free" else self.acc_bits
+
+    @property
+    def bank_lanes(self) -> int:
+        """Elements per word of the input banks' RAM (fg_dense's LANES): a whole input beat and a
+        whole step's slice each lie in one word."""
+        return math.lcm(self.src.elems, self.simd)
+
+    @property
+    def bank_words(self) -> int:
+        """Words of the input banks' RAM: both banks."""
+        return 2 * self.n_in // self.bank_lanes
+
+    @property
+    def bank_block(self) -> bool:
+        """The input banks are in block RAM (else LUTRAM)."""
+        lanes = self.bank_lanes
+        return cost.bank_in_block_ram(self.bank_words, lanes * self.src.width, lanes // self.src.elems)
+
+    def roms(self) -> dict[str, tuple[int, int]]:
+        """(depth, width) of the ROMs by fg_dense's parameter prefix: SIMD lane ROMs of PE weight codes
+        each ("W"), per PE a bias ROM ("B") and a per-neuron scale ROM ("S") where the layer has them."""
+        nf = self.layer.n_out // self.pe
+        shapes = {"W": (self.steps, self.pe * self.weight_bits)}
+        if self.layer.bias is not None:
+            shapes["B"] = (nf, self.bias_bits)
+        if self.scaling is not None and self.scaling.per_neuron:
+            shapes["S"] = (nf, self.scaling.bits)
+        return shapes
 
     def check_dsp(self, dsp: DspPrimitive) -> None:
         """Raise DspOperandError when an operand or partial sum exceeds the ``dsp`` slice."""
@@ -419,30 +438,35 @@ class DenseStage(Stage):
             "HAS_BIAS": int(self.layer.bias is not None),
             "FIN_W": self.fin_bits,
             "FIN_FRAC": self.convert.in_frac,
+            "BANK_BLOCK": int(self.bank_block),
         }
+        doc |= {f"{name}_BLOCK": int(cost.rom_in_block_ram(*shape)) for name, shape in self.roms().items()}
         return doc | {k: v for k, v in self.convert.params().items() if k != "IN_FRAC"}
 
     def cost(self) -> Resources:
-        """fg_dense: input banks, weight / bias (/ scale) ROMs per PE, the engine's lanes, the fold
-        accumulator, the output conversion and register."""
+        """fg_dense: the input banks' RAM, the weight lane ROMs and per PE the bias (/ scale) ROMs, the
+        engine's lanes, the fold accumulator, the output conversion and register."""
         layer = self.layer
         pe, simd, n_in = self.pe, self.simd, self.n_in
         sf, nf = n_in // simd, layer.n_out // pe
         in_w, out_w = self.src.width, self.dst.width
-        r = Resources(dsp=self.dsp)
-        # Two banks of registers, read SIMD elements at a time: a 2*SF:1 mux per operand bit.
-        r += Resources(lut=simd * in_w * cost.mux(2 * sf), ff=2 * n_in * in_w + simd * in_w)
-        per_pe = cost.memory(nf * sf, simd * self.weight_bits, rom=True)
-        if layer.bias is not None:
-            per_pe += cost.memory(nf, self.bias_bits, rom=True)
-        if self.scaling is not None and self.scaling.per_neuron:
-            per_pe += cost.memory(nf, self.scaling.bits, rom=True)
+        lanes, words = self.bank_lanes, self.bank_words
+        groups = lanes // simd  # read lane groups a word: the mux after the RAM
+        r = Resources(dsp=self.dsp) + Resources(lut=simd * in_w * cost.mux(groups))
+        if self.bank_block:
+            r += Resources(bram36=cost.block_ram(words, lanes * in_w, groups=lanes // self.src.elems).tiles)
+            r += Resources(ff=cost.bits_for(groups))  # the registered lane group
+        else:
+            r += cost.lutram(words, lanes * in_w) + Resources(ff=simd * in_w)
+        shapes = self.roms()
+        r += cost.rom(*shapes["W"]).scaled(simd)
+        per_pe = sum((cost.rom(*shapes[k]) for k in ("B", "S") if k in shapes), Resources())
         if self.engine == "dsp_chain":
-            # fg_skew: lane j's input delayed j cycles (shared by the PEs), each PE's weights too;
-            # the slices do the multiply-adds and the cascade the sum.
+            # the inputs' systolic skew (fg_skew, shared by the PEs: lane j delayed j cycles) and the
+            # weight ROMs' address chain; the slices do the multiply-adds and the cascade the sum
             for j in range(1, simd):
                 r += cost.delay(in_w, j)
-                per_pe += cost.delay(self.weight_bits, j)
+            r += Resources(ff=(simd - 1) * cost.bits_for(self.steps))
             if self.pack_shift:  # fg_dsp_pair: the high field's +1 correction, one adder per pair
                 r += Resources(lut=pe // 2 * self.psum_bits)
         elif self.engine == "minifloat":
@@ -450,6 +474,9 @@ class DenseStage(Stage):
             r += cost.decode(self.x.fmt, simd)
             shift = self.x.shift_bits + self.weight.shift_bits
             lane = Resources(lut=self.prod_bits * cost.levels(shift), ff=self.prod_bits)  # alignment + its register
+            if self.fabric_product:  # fg_lut_mult: a x b partial products, three registers (Yosys: 5x5 41 LUTs, 30 FFs)
+                a, b = self.x.value_bits, self.weight.value_bits
+                lane += Resources(lut=a * b + 3 * (a + b) // 2, ff=3 * (a + b))
             per_pe += Resources(lut=simd * (lane.lut + self.weight.value_bits), ff=simd * lane.ff)
             per_pe += Resources(lut=(simd - 1) * self.psum_bits, ff=self.psum_bits)  # adder tree + register
         else:
@@ -461,7 +488,9 @@ class DenseStage(Stage):
             per_pe += Resources(lut=(terms - 1) * self.fin_bits + self.fin_bits)  # shift-and-add, + bias
         per_pe += Resources(lut=self.acc_bits, ff=self.acc_bits)  # fold accumulator
         per_pe += cost.convert(self.dst.fmt, self.fin_bits) + Resources(ff=out_w)  # output register
-        control = cost.control(sf, nf, self.src.beats // max(layer.positions, 1), layer.positions)
+        beats = self.src.beats // max(layer.positions, 1)
+        # step and beat counters, the banks' read and write addresses and lane groups
+        control = cost.control(sf, nf, beats, layer.positions, words, words, lanes // self.src.elems, groups)
         pipeline = Resources(ff=self.dot_latency * (cost.bits_for(nf) + 2))  # step tags along the pipeline
         return r + per_pe.scaled(pe) + control + pipeline
 
@@ -484,23 +513,24 @@ class DenseStage(Stage):
         }
 
     def write_data(self, out: Path) -> list[str]:
-        """ROM images per PE: word nf*SF + sf of ``<layer>_wNNNN.mem`` holds the SIMD weight codes
-        of neuron nf*PE + p (lane 0 in the low bits); word nf of ``_bNNNN`` its bias on the grid
-        it is added on, and of ``_sNNNN`` its scale factor (per-channel ternary / binary)."""
+        """ROM images: word nf*SF + sf of lane ROM ``<layer>_wNNNN.mem`` (lane j) holds the weight codes
+        of input sf*SIMD + j for neurons nf*PE + p (PE 0 in the low bits); per PE, word nf of
+        ``_bNNNN`` holds neuron nf*PE + p's bias on the grid it is added on, and of ``_sNNNN`` its
+        scale factor (per-channel ternary / binary)."""
         layer = self.layer
         nf, sf = layer.n_out // self.pe, self.n_in // self.simd
         w_mask = (1 << self.weight_bits) - 1
-        # (pe, nf, sf, simd): the code of input sf*SIMD + s's weight for neuron nf*PE + p
-        lanes = self.weight_codes().reshape(sf, self.simd, nf, self.pe).transpose(3, 2, 0, 1)
-        shifts = [s * self.weight_bits for s in range(self.simd)]
+        # (simd, nf, sf, pe): the code of input sf*SIMD + j's weight for neuron nf*PE + p
+        lanes = self.weight_codes().reshape(sf, self.simd, nf, self.pe).transpose(1, 2, 0, 3)
+        shifts = [p * self.weight_bits for p in range(self.pe)]
         names = []
-        for p in range(self.pe):
+        for j in range(self.simd):
             words = [
-                sum((int(v) & w_mask) << sh for v, sh in zip(lanes[p, i, j].tolist(), shifts, strict=True))
+                sum((int(v) & w_mask) << sh for v, sh in zip(lanes[j, i, k].tolist(), shifts, strict=True))
                 for i in range(nf)
-                for j in range(sf)
+                for k in range(sf)
             ]
-            names.append(write_hex(out / f"{self.name}_w{p:04d}.mem", words, self.simd * self.weight_bits))
+            names.append(write_hex(out / f"{self.name}_w{j:04d}.mem", words, self.pe * self.weight_bits))
         tables: list[tuple[str, list[int], int]] = []  # (file suffix, one value per neuron, bits)
         if layer.bias is not None:
             shift = self.acc.frac - exact_fixed(layer.bias.format).frac  # onto the accumulator grid
@@ -521,11 +551,6 @@ def rtl_stages(layer: MatMul, srcs: tuple[Stream, ...], graph: Graph, dsp: DspPr
     (src,) = srcs
     if not isinstance(layer, Conv):
         return [_engine(layer, src, dsp)]
-    if layer.depthwise and isinstance(layer.weight.format, Binary):
-        raise UnsupportedLayerError(
-            f"layer {layer.name}: a depthwise convolution with binary weights ({layer.weight.format}) has no "
-            "zero weight to expand its kernel over the other channels; use ternary weights"
-        )
     shape = graph.input_spec(layer).shape
     g = layer.window_geometry(shape)
     if _pointwise(layer, shape):
@@ -650,7 +675,7 @@ def _multiplier_free(layer: MatMul, w_fmt: Ternary | Binary, x_fmt: Format, comm
 
 
 KIND = Kind(
-    (Dense, Conv1D, Conv2D, DepthwiseConv1D, DepthwiseConv2D),
+    (Dense, Conv1D, Conv2D),
     golden,
     emit_hls,
     ("fg_dense.h", "fg_ternary.h", "fg_window.h"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from fpga_gen.boards.dsp import cascades, primitive
+from fpga_gen.boards.dsp import cascades, fabric_product, primitive
 from fpga_gen.errors import ResourceError
 from fpga_gen.formats import Binary, Format, Ternary
-from fpga_gen.ir import Fold, Graph, Layer, MatMul
+from fpga_gen.ir import Conv, Fold, Graph, Layer, MatMul
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,13 @@ def engine_cycles(layer: MatMul, f: Fold) -> int:
 def dsp_count(layer: MatMul, fold: Fold, x_fmt: Format, dsp_kind: str = "DSP48E1") -> int:
     """DSP slices of a folded layer reading inputs of ``x_fmt`` on ``dsp_kind`` slices: one per
     lane, one per two lanes when two PE rows share the slices (an odd last row has its own), none
-    when the weights need no multiplier (the RTL plan's ``DenseStage.dsp``)."""
-    if isinstance(layer.weight.format, Ternary | Binary):
+    when the weights need no multiplier or the significands are multiplied in fabric (the RTL
+    plan's ``DenseStage.dsp``); a depthwise layer's lanes read other channels, so pack none
+    (``VvauStage.dsp``)."""
+    if isinstance(layer.weight.format, Ternary | Binary) or fabric_product(x_fmt, layer.weight.format):
         return 0
+    if isinstance(layer, Conv) and layer.depthwise:
+        return fold.pe * fold.simd
     packed = primitive(dsp_kind).pack_shift(x_fmt, layer.weight.format, fold.pe, fold.simd) is not None
     return cascades(fold.pe, packed) * fold.simd
 

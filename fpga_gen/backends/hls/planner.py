@@ -278,15 +278,23 @@ class Planner:
         edge = self.edges[(layer.name, 0)]
         return self.take(layer, 0, math.gcd(edge.pack, self.graph.input_spec(layer).shape[-1]))
 
-    def window(self, layer: Conv | Pool, elems: Callable[[int, int], int]) -> tuple[Edge, list[Field]]:
+    def window(
+        self,
+        layer: Conv | Pool,
+        elems: Callable[[int, int], int],
+        blocks: Callable[[int], tuple[int, int]] | None = None,
+    ) -> tuple[Edge, list[Field]]:
         """The window generator in front of a convolution or pooling layer: its output and geometry.
         ``elems(pack, size)``: window elements per output beat, a multiple of the input beat's ``pack``
-        dividing the window's ``size``."""
+        dividing a block's words (``size`` elements when one block holds every channel group);
+        ``blocks(pack)``: channel groups per block and the times each is emitted, by default one
+        block of them all, once."""
         edge = self.channels_edge(layer)
         spec = self.graph.input_spec(layer)
         geometry = geometry_fields(layer, spec.shape, edge.pack)
         g = layer.window_geometry(spec.shape)
         groups = g.c // edge.pack
+        block, rep = (groups, 1) if blocks is None else blocks(edge.pack)
         width = elems(edge.pack, g.taps * g.c)
         limit = line_buffer_beats(g, groups, 1)
         window = (g.kh, g.kw) if len(spec.shape) > 2 else (g.kw,)
@@ -302,10 +310,12 @@ class Planner:
                 ("typedef", "elem_t", self.elem(edge.tensor)),
                 *geometry,
                 ("unsigned", "words", width // edge.pack),
+                ("unsigned", "block", block),
+                ("unsigned", "rep", rep),
                 ("unsigned", "limit", limit),
                 ("unsigned", "depth", 1 << (limit - 1).bit_length()),
             ],
-            loop_iterations(g, groups, width // edge.pack),
+            loop_iterations(g, groups, width // edge.pack, rep),
         )
         return Edge(var, edge.tensor, width), geometry
 

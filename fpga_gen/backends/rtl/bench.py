@@ -35,7 +35,7 @@ from fpga_gen.toolpaths import package_dir
 
 # fg_mf_mac: operands in cycle t, product in cycle t + 4 (see its header).
 MAC_LATENCY = 4
-MAC_FILES = ("fg_extend.v", "fg_mf_decode.v", "fg_dsp_chain.v", "fg_mf_mac.v")  # + the DSP model
+MAC_FILES = ("fg_extend.v", "fg_mf_decode.v", "fg_dsp_chain.v", "fg_lut_mult.v", "fg_mf_mac.v")  # + the DSP model
 
 
 @dataclass(frozen=True)

@@ -97,15 +97,37 @@ class DenseEngine(Link):
             self.pipe = [issue and step % self.sf == self.sf - 1, *self.pipe[:-1]]
 
 
-class WindowGenerator(Link):
-    """fg_window over ``g`` with ``groups`` beats per pixel and ``words`` of them per output beat, its
-    line buffer two frames at most (``linebuffer``); see its header."""
+class StreamEngine(Link):
+    """fg_vvau: a step per input beat, issued as it is accepted (its ready is the output register's
+    enable); every ``sf``-th step finishes a neuron fold, ``dot_latency`` cycles after its issue."""
 
-    def __init__(self, g: WindowGeometry, groups: int, words: int) -> None:
+    def __init__(self, sf: int, dot_latency: int) -> None:
+        super().__init__()
+        self.sf = sf
+        self.issued = 0
+        self.pipe = [False] * dot_latency  # issued steps that finish a neuron fold
+        self.done = False
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        en = self.ready(m_ready)
+        issue = en and s_valid
+        last = issue and self.issued % self.sf == self.sf - 1
+        self.issued += issue
+        if en:
+            self.out_valid, self.done = self.done, self.pipe[-1]
+            self.pipe = [last, *self.pipe[:-1]]
+
+
+class WindowGenerator(Link):
+    """fg_window over ``g`` with ``groups`` beats per pixel, ``words`` of them per output beat and
+    each window's words ``rep`` times over, its line buffer two frames at most (``linebuffer``);
+    see its header. The order of the words does not change the timing."""
+
+    def __init__(self, g: WindowGeometry, groups: int, words: int, rep: int = 1) -> None:
         super().__init__()
         self.frame = g.h * g.w * groups
         self.limit = line_buffer_beats(g, groups, 2)
-        self.beats = g.taps * groups // words  # window beats per position
+        self.beats = g.taps * groups * rep // words  # window beats per position
         m = marks(g, groups)
         self.thr, self.free = m.thr, m.free
         self.wcount = self.ahead = self.pos = self.beat = 0  # ahead: write frame - read frame

@@ -250,8 +250,9 @@ class ElementStage(Stage):
 @dataclass(frozen=True)
 class WindowStage(Stage):
     """fg_window: ``dst`` carries every output position's window, ``words`` channel groups per
-    beat, in the tap order its reader wants: (tap, group) for fg_dense (a fold step of its engine
-    per beat), (group, tap) with a padded-tap flag for fg_pool (``pool``)."""
+    beat, ``block`` groups at a time (each block ``rep`` times over), tap by tap: (tap, group) for
+    fg_dense (one block; a fold step of its engine per beat), (group, tap) with a padded-tap flag
+    for fg_pool (``pool``; blocks of one group), a block per neuron fold for fg_vvau."""
 
     layer: Conv | Pool | GlobalPool
     src: Stream
@@ -259,6 +260,8 @@ class WindowStage(Stage):
     geometry: WindowGeometry
     pool: bool
     words: int  # window words (channel groups) per output beat
+    block: int  # channel groups per block
+    rep: int  # times each block is emitted
     module: ClassVar[str] = "fg_window"
     template: ClassVar[str] = "window.v.j2"
 
@@ -313,7 +316,8 @@ class WindowStage(Stage):
             "PL": g.pl,
             "OH": g.oh,
             "OW": g.ow,
-            "ORDER": int(self.pool),
+            "BLOCK": self.block,
+            "REP": self.rep,
             "WORDS": self.words,
         }
 
@@ -328,14 +332,14 @@ class WindowStage(Stage):
         depth = 1 << cost.bits_for(self.limit)
         addr = cost.bits_for(depth) + 1
         digits = 3 * cost.bits_for(max(g.kh, g.kw, self.groups))
-        per_word = cost.memory(depth, self.src.data_bits, rom=False) + Resources(
+        per_word = cost.memory(depth, self.src.data_bits) + Resources(
             lut=WINDOW_WORD_OPS * addr + 2 * digits, ff=digits
         )
         shared = Resources(lut=WINDOW_ADDRESS_OPS * addr, ff=2 * addr)
         return per_word.scaled(self.words) + shared + cost.control(g.oh, g.ow, self.dst.beats // g.positions)
 
     def timing(self) -> Node:
-        return WindowGenerator(self.geometry, self.groups, self.words)
+        return WindowGenerator(self.geometry, self.groups, self.words, self.rep)
 
 
 # fg_window's address arithmetic: the window origin, liveness and base address (a handful of
@@ -345,18 +349,27 @@ WINDOW_WORD_OPS = 8
 
 
 def window_stage(
-    layer: Conv | Pool | GlobalPool, src: Stream, shape: tuple[int, ...], pool: bool, elems: int | None = None
+    layer: Conv | Pool | GlobalPool,
+    src: Stream,
+    shape: tuple[int, ...],
+    pool: bool,
+    elems: int | None = None,
+    block: int | None = None,
+    rep: int = 1,
 ) -> WindowStage:
     """The window generator in front of ``layer``, reading ``src`` (an input of ``shape``), ``elems``
-    window elements per beat: a whole number of ``src``'s beats dividing the window (its
-    reader's fold step), or by default one ``src`` beat."""
+    window elements per beat: a whole number of ``src``'s beats dividing a block's words (its
+    reader's fold step), or by default one ``src`` beat; ``block`` channel groups at a time (by
+    default one for pooling, all of them for a convolution), each block ``rep`` times."""
     geometry = layer.window_geometry(shape)
     check_beats(layer, src, geometry.c, "channels")
-    size = geometry.taps * geometry.c
+    groups = geometry.c // src.elems
+    block = block or (1 if pool else groups)
     words = 1 if elems is None else elems // src.elems
-    assert words >= 1 and words * src.elems == (elems or src.elems) and size % (words * src.elems) == 0
-    dst = Stream(src.fmt, geometry.positions * size, src.elems * words)
-    return WindowStage(layer, src, dst, geometry, pool, words)
+    assert words >= 1 and words * src.elems == (elems or src.elems) and groups % block == 0
+    assert (geometry.taps * block) % words == 0
+    dst = Stream(src.fmt, geometry.positions * geometry.taps * geometry.c * rep, src.elems * words)
+    return WindowStage(layer, src, dst, geometry, pool, words, block, rep)
 
 
 @dataclass(frozen=True)
@@ -413,7 +426,7 @@ class ForkStage(Stage):
 
     def cost(self) -> Resources:
         """One FIFO of a whole frame per reader."""
-        fifo = cost.memory(self.depth, self.src.data_bits, rom=False) + cost.control(self.depth, self.depth)
+        fifo = cost.memory(self.depth, self.src.data_bits) + cost.control(self.depth, self.depth)
         return fifo.scaled(self.copies)
 
     def timing(self) -> Node:
