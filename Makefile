@@ -23,7 +23,7 @@ demo: setup
 
 # pytest exits 5 when it collected nothing: that is a failure too (tests must run).
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadgroup; rc=$$?; \
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=25; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The edit-test loop: lint, types and layering, then the tests that build no large Verilator
