@@ -128,14 +128,14 @@ void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack>
     const unsigned max_steps = steps + CONFIG_T::positions * (CONFIG_T::n_in / in_pack + nf_last + 1);
 
     // The input vectors (kept as codes: minifloats are decoded where they are used), the
-    // one being computed and the next one being read.
+    // one (pair) being computed and the next one being read.
     input_t buf[banks][CONFIG_T::n_in];
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor dim=2
     sum_t acc[vectors][CONFIG_T::pe];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=0
     // vectors = 2: the second vector's results of the pair's folds, waiting for the first's
-    vec<typename CONFIG_T::result_t, CONFIG_T::pe> held[nf_last + 1];
+    vec<typename CONFIG_T::result_t, CONFIG_T::pe> held[vectors == 2 ? nf_last + 1 : 1];
 
     // Input side: vector rv into bank rbank, avail of its elements read so far.
     unsigned rv = 0, rbank = 0, avail = 0;

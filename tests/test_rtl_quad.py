@@ -19,6 +19,7 @@ from graphs import random_cnn, random_mlp, with_folds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import fpga_gen
 from fpga_gen.backends.hls import count_iterations, write_hls
 from fpga_gen.backends.hls.csim import read_manifest as read_hls_manifest
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, write_rtl
@@ -332,3 +333,18 @@ def test_quad_is_chosen_where_it_pays() -> None:
     )
     assert engine_cycles(layer, pair) == 2 * engine_cycles(layer, CASES["quad8"].fold)
     assert next(l for l in _design("quad8").layers if isinstance(l, MatMul)).fold == CASES["quad8"].fold
+
+
+@pytest.mark.slow
+def test_kv260_build_reports_the_quad_layer(tmp_path: Path) -> None:
+    """A build for the KV260 (DSP48E2) with 4 slices for the matmuls folds the 4-bit convolution to
+    two vectors per step; the report's intervals (fold, RTL stage) and the Yosys slices agree:
+    10368 MACs in 648 cycles on 4 slices."""
+    project = fpga_gen.build(
+        _conv4(8, Fold(1, 1)), board="kv260", out=tmp_path / "p", fold=FoldConfig(4, dsp_kind=KIND)
+    )
+    (entry,) = [l for l in project.report(yosys=True)["layers"] if l["kind"] == "Conv2D"]
+    assert (entry["pe"], entry["simd"], entry["vectors"]) == (2, 4, 2)
+    assert entry["interval"]["fold"] == entry["interval"]["rtl"] == 648
+    assert entry["estimate"]["dsp"] == entry["yosys"]["dsp"] == 4
+    assert entry["macs"] / entry["interval"]["rtl"] / entry["yosys"]["dsp"] == 4.0
