@@ -97,7 +97,8 @@ def _report_table(rep: dict[str, Any]) -> str:
     head += [f"{r} est" for r in _RESOURCES] + ([f"{r} yosys" for r in _RESOURCES] if yosys else [])
     rows = [head]
     for l in rep["layers"]:
-        fold = f"{l['pe']} x {l['simd']}" if "pe" in l else ""
+        vectors = f" x {l['vectors']} vectors" if l.get("vectors", 1) > 1 else ""
+        fold = f"{l['pe']} x {l['simd']}{vectors}" if "pe" in l else ""
         formats = f"{l['input']} x {l['weight']}" if "weight" in l else l["input"]
         row = [l["name"], l["kind"], f"{formats} -> {l['output']}", str(l.get("macs", "")), fold]
         row += ["/".join("-" if l["interval"][k] is None else str(l["interval"][k]) for k in ("fold", "rtl", "hls"))]

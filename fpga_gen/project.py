@@ -109,6 +109,7 @@ class Project:
                     "macs": layer.positions * layer.n_in * layer.n_out,
                     "pe": layer.fold.pe,
                     "simd": layer.fold.simd,
+                    "vectors": layer.fold.vectors,
                 }
             entry["output"] = str(layer.output.format)
             entry["interval"] = {

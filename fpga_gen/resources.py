@@ -159,9 +159,7 @@ def check_fit(graph: Graph, board: Board | str, config: FoldConfig | None = None
     fix = fitting_fold(graph, base, lambda g: fit(g, target).fits, target.dsp)
     if fix is not None:
         cfg, folded = fix
-        folds = ", ".join(
-            f"{l.name} pe={l.fold.pe} simd={l.fold.simd}" for l in folded.layers if isinstance(l, MatMul) and l.fold
-        )
+        folds = ", ".join(f"{l.name} {l.fold}" for l in folded.layers if isinstance(l, MatMul) and l.fold)
         raise ResourceError(
             f"{head}. Fold it smaller: {cfg!r} in "
             f"fpga_gen.passes.schedule gives {folds} ({_summary(fit(folded, target).need)}); "

@@ -25,6 +25,18 @@
 // a multiple of SIMD (as fpga_gen writes it), the fold schedule exactly (step sf's inputs
 // arrive in beat sf*SIMD/in_pack); csim counts the iterations (FG_PIPELINED).
 //
+// Two vectors per step (vectors = 2, a convolution folded for four products per DSP slice, the
+// RTL's schedule): each step multiplies the same weights with the inputs of two consecutive
+// output positions (a pair; an odd sample's last position alone), from four input banks (a
+// pair computed, the next pair read). Each finished neuron fold writes the pair's first
+// result and keeps its second in a buffer of NF results; after the pair's last fold the loop
+// writes those NF, one per iteration, while the next pair's steps run on (a step finishing
+// a fold waits for the drain). With P = ceil(positions / 2) pairs, F = n_in / in_pack beats
+// per vector (the first vector of a sample is read before its pair's first step) and in_pack
+// such that a pair's 2F beats take no more iterations than its steps (NF * in_pack >= 2 SIMD):
+//     F + P * NF * SF + (P - 1) * max(0, NF - SF + 1) + (positions even ? NF : 0)
+// iterations (the RTL's steady state is P * NF * SF cycles when SF > NF).
+//
 // Convolutions run the same engine once per output position on the windows of
 // fg_window.h (n_in = taps * channels); depthwise convolutions have their own (fg_depthwise.h).
 //
@@ -45,6 +57,7 @@
 //   typedef accum_t          the exact accumulator: scaled sum plus bias
 //   static const unsigned n_in, n_out, pe, simd
 //   static const unsigned positions      input vectors (output positions) per sample: 1 for dense
+//   static const unsigned vectors        input vectors per step: 1, or 2 (a pair of positions)
 //   static const unsigned in_pack        elements per input beat (the producer's width)
 //   static const unsigned buf_factor     lcm(simd, in_pack): input buffer partitions
 //   static const bool relu               clamp the accumulator at 0 before the cast
@@ -105,31 +118,38 @@ void dense_engine(hls::stream<vec<typename CONFIG_T::input_t, CONFIG_T::in_pack>
     const unsigned simd = CONFIG_T::simd;
     const unsigned in_pack = CONFIG_T::in_pack;
     const unsigned buf_factor = CONFIG_T::buf_factor;
+    const unsigned vectors = CONFIG_T::vectors;
     const unsigned nf_last = CONFIG_T::n_out / pe - 1;
     const unsigned sf_last = CONFIG_T::n_in / simd - 1;
-    const unsigned banks = CONFIG_T::positions > 1 ? 2 : 1;
-    const unsigned steps = CONFIG_T::positions * (nf_last + 1) * (sf_last + 1);
-    const unsigned max_steps = steps + CONFIG_T::positions * CONFIG_T::n_in / in_pack;
+    // a group of vectors computed, the next read (ping-pong), unless a sample is one group
+    const unsigned banks = CONFIG_T::positions > vectors ? 2 * vectors : vectors;
+    const unsigned groups = (CONFIG_T::positions + vectors - 1) / vectors;
+    const unsigned steps = groups * (nf_last + 1) * (sf_last + 1);
+    const unsigned max_steps = steps + CONFIG_T::positions * (CONFIG_T::n_in / in_pack + nf_last + 1);
 
     // The input vectors (kept as codes: minifloats are decoded where they are used), the
-    // one being computed and the next one being read.
+    // one (pair) being computed and the next one being read.
     input_t buf[banks][CONFIG_T::n_in];
 #pragma HLS ARRAY_PARTITION variable=buf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=buf cyclic factor=buf_factor dim=2
-    sum_t acc[CONFIG_T::pe];
-#pragma HLS ARRAY_PARTITION variable=acc complete
+    sum_t acc[vectors][CONFIG_T::pe];
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=0
+    // vectors = 2: the second vector's results of the pair's folds, waiting for the first's
+    vec<typename CONFIG_T::result_t, CONFIG_T::pe> held[vectors == 2 ? nf_last + 1 : 1];
 
     // Input side: vector rv into bank rbank, avail of its elements read so far.
     unsigned rv = 0, rbank = 0, avail = 0;
-    // Compute side: vector cv in bank cbank, step (nf, sf); need = inputs step sf multiplies.
-    unsigned cv = 0, cbank = 0, nf = 0, sf = 0, need = simd;
+    // Compute side: vectors cv .. last in banks cbank .., step (nf, sf); need = inputs step sf
+    // multiplies; drain = the held results still to write, the next of them held[didx].
+    unsigned cv = 0, cbank = 0, nf = 0, sf = 0, need = simd, didx = 0;
+    bool drain = false;
 Steps:
-    while (cv < CONFIG_T::positions) {
+    while (cv < CONFIG_T::positions || drain) {
 #pragma HLS PIPELINE II=1
 #pragma HLS LOOP_TRIPCOUNT min=steps max=max_steps
         FG_PIPELINED(CONFIG_T);
-        // Read a beat when its bank is free: vector rv's bank last held vector rv - 2.
-        if (rv < CONFIG_T::positions && rv <= cv + 1) {
+        // Read a beat when its bank is free: vector rv's bank last held vector rv - banks.
+        if (rv < CONFIG_T::positions && rv < cv + banks) {
             const vec<input_t, CONFIG_T::in_pack> beat = in.read();
             for (unsigned k = 0; k < in_pack; k++) {
 #pragma HLS UNROLL
@@ -138,42 +158,64 @@ Steps:
             if (avail == CONFIG_T::n_in - in_pack) {
                 avail = 0;
                 rv++;
-                rbank = banks - 1 - rbank;
+                rbank = rbank == banks - 1 ? 0 : rbank + 1;
             } else {
                 avail += in_pack;
             }
         }
-        // A step runs once its inputs are in: all of them after the first output fold.
-        if (nf > 0 || rv > cv || avail >= need) {
-            for (unsigned p = 0; p < pe; p++) {
+        // A step runs once its inputs are in (all of them after the first output fold) and,
+        // when it finishes a fold, once the output has no held results to write first.
+        const unsigned last = cv + vectors - 1 < CONFIG_T::positions ? cv + vectors - 1 : CONFIG_T::positions - 1;
+        const bool ready = cv < CONFIG_T::positions && (nf > 0 || rv > last || (rv == last && avail >= need));
+        const bool draining = drain;
+        if (draining) {
+            out.write(held[didx]);
+            drain = didx != nf_last;
+            didx++;
+        }
+        if (ready && !(draining && sf == sf_last)) {
+            for (unsigned v = 0; v < vectors; v++) {
 #pragma HLS UNROLL
-                sum_t sum = sf == 0 ? sum_t(0) : acc[p];
-                for (unsigned s = 0; s < simd; s++) {
-#pragma HLS UNROLL
-                    const unsigned j = nf * pe + p;
-                    const unsigned i = sf * simd + s;
-                    // Exact term (product, or +-x for sign weights), exact add.
-                    mac(sum, buf[cbank][i], from_bits<weight_t>(weights[j][i]));
-                }
-                acc[p] = sum;
-            }
-            if (sf == sf_last) {
-                vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
                 for (unsigned p = 0; p < pe; p++) {
 #pragma HLS UNROLL
-                    const unsigned j = nf * pe + p;
-                    const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[p], scales, j), biases, j);
-                    res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the one rounding
+                    sum_t sum = sf == 0 ? sum_t(0) : acc[v][p];
+                    for (unsigned s = 0; s < simd; s++) {
+#pragma HLS UNROLL
+                        const unsigned j = nf * pe + p;
+                        const unsigned i = sf * simd + s;
+                        // Exact term (product, or +-x for sign weights), exact add; the weight is
+                        // the same for every vector of the step.
+                        mac(sum, buf[cbank + v][i], from_bits<weight_t>(weights[j][i]));
+                    }
+                    acc[v][p] = sum;
                 }
-                out.write(res);
+            }
+            if (sf == sf_last) {
+                for (unsigned v = 0; v < vectors; v++) {
+#pragma HLS UNROLL
+                    vec<typename CONFIG_T::result_t, CONFIG_T::pe> res;
+                    for (unsigned p = 0; p < pe; p++) {
+#pragma HLS UNROLL
+                        const unsigned j = nf * pe + p;
+                        const accum_t a = add_bias<CONFIG_T>(apply_scale<CONFIG_T>(acc[v][p], scales, j), biases, j);
+                        res[p] = convert<typename CONFIG_T::result_t>(CONFIG_T::relu ? relu(a) : a);  // the one rounding
+                    }
+                    if (v == 0) {
+                        out.write(res);
+                    } else {
+                        held[nf] = res;
+                    }
+                }
             }
             // Advance (nf, sf); the first output fold asks for SIMD more inputs per step.
             if (sf == sf_last) {
                 sf = 0;
                 if (nf == nf_last) {
                     nf = 0;
-                    cv++;
-                    cbank = banks - 1 - cbank;
+                    drain = last > cv;  // the pair's second vector has results held
+                    didx = 0;
+                    cv += vectors;
+                    cbank = cbank + vectors == banks ? 0 : cbank + vectors;
                     need = simd;
                 } else {
                     nf++;

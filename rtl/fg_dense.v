@@ -7,7 +7,12 @@
 //      partial dot product leaves the last slice. SIMD slices per PE; or, with PACK_SHIFT > 0
 //      (DSP48E1 or DSP48E2), PE rows 2k (low field) and 2k+1 (high field) share one cascade
 //      (fg_dsp_pair: two 8-bit-class MACs per slice on the pre-adder), SIMD slices per
-//      pair of PEs, with the same pipeline; an odd last row has a cascade of its own.
+//      pair of PEs, with the same pipeline; an odd last row has a cascade of its own. With
+//      VECTORS = 2 (a convolution, DSP48E1 or DSP48E2, PE even) every step computes two input
+//      vectors, consecutive output positions of a frame, and rows 2k, 2k+1 x both vectors
+//      share one cascade (fg_dsp_quad: four 4-bit-class MACs per slice, the weights packed in
+//      the ROM word, W_W bits a pair of rows, QUAD_SHIFT the field width), SIMD slices per
+//      pair of PEs, with the same pipeline.
 //   1  minifloat (any operand a minifloat): the inputs are decoded once (fg_mf_decode,
 //      shared by every PE), each PE row is an fg_mf_dot: one DSP slice per lane for the
 //      significand product, a barrel shifter for the exponents, a fabric adder tree.
@@ -27,6 +32,9 @@
 // and m_tlast on the last beat of each vector. Elements are fixed-point mantissas or
 // minifloat codes. A frame is POSITIONS vectors (one per output position of a
 // convolution, fed window by window by fg_window); m_tlast marks the last beat of a frame.
+// With VECTORS = 2 a bank holds two vectors of a frame (positions 2m, 2m+1; the last position
+// of an odd frame alone, its partner's results dropped), and the output order is the same:
+// vector 2m's NF beats, then 2m+1's.
 //
 // Micro-architecture
 //   * Input: two vector banks (ping-pong) in one RAM (fg_bank): the input side fills one
@@ -56,6 +64,12 @@
 //     weight levels' sum from 0, then scales it and adds the bias (FIN_W bits) once.
 //   * After the last synapse fold the exact value goes through fg_convert (relu, then
 //     fixed-point rounding / overflow or minifloat RNE) into the output register.
+//   * VECTORS = 2: two input RAMs (fg_bank, one per vector of a pair) read at the same
+//     address, two skews, two accumulators and conversions per PE. Each finished neuron fold
+//     pushes vector 0's beat to the output register and stores vector 1's in a LUTRAM of NF
+//     beats; after a pair's last fold the output drains those NF beats, one per cycle the
+//     register takes one, while the compute pipeline runs on until its next finished fold
+//     has to wait for the drain (the pipeline holds in that cycle, as for a full output).
 // Pipeline (cycle of issue = t): operands (the bank's and the ROMs' read registers) in
 // t+1, dot product ready in cycle t + DOT (DOT = SIMD+3 for engine 0: lane j's weights,
 // read at t+j, and its skewed input enter slice j at t+1+j, AREG/MREG/PREG;
@@ -63,7 +77,11 @@
 // without the combinational minifloat decode),
 // accumulator t+DOT+1, output register t+DOT+2.
 // Hence, with an always-ready output: last input beat accepted at cycle w ->
-// last output beat at w + SF*NF + DOT + 2; successive vectors SF*NF cycles apart.
+// last output beat at w + SF*NF + DOT + 2; successive vectors SF*NF cycles apart. VECTORS = 2:
+// successive pairs SF*NF cycles apart while SF > NF (the drain of a pair's NF second-vector
+// beats fits between the next pair's first folds), otherwise the drain adds cycles (the
+// handshake model, fpga_gen/backends/rtl/handshake.py DenseEngine, counts them exactly); the
+// last output beat of a pair leaves NF cycles after its first vector's.
 // Backpressure: the whole compute pipeline (registers, RAM / ROM reads, the address chain,
 // DSP CE pins) holds while the output register is full and not accepted; the input side
 // keeps filling.
@@ -80,7 +98,8 @@ module fg_dense #(
     // fg_mf_decode operand (engine 1; engine 2 with IN_MF = 1)
     parameter integer IN_W = 8,
     parameter integer IN_SIGNED = 1,
-    // weights: codes of W_W bits (engine 0: two's complement mantissas; engine 1: see
+    // weights: codes of W_W bits (engine 0: two's complement mantissas, or with VECTORS = 2 the
+    // packed word w[2k+1] * 2**QUAD_SHIFT + w[2k] of rows 2k, 2k+1; engine 1: see
     // fg_mf_decode; engine 2: ternary / binary codes, W_W = 2 - BINARY)
     parameter integer W_W = 8,
     // Engine-specific parameters: each engine reads only its own, and the modules of the
@@ -88,6 +107,8 @@ module fg_dense #(
     /* verilator lint_off UNUSEDPARAM */
     parameter DSP_KIND = "DSP48E1",    // engines 0, 1: the slice primitive, DSP48E1 or DSP48E2 (fg_dsp_chain)
     parameter integer PACK_SHIFT = 0,  // engine 0: 0 one chain per PE, else two PEs per chain (fg_dsp_pair)
+    parameter integer VECTORS = 1,     // engine 0: 2 = two vectors per step on fg_dsp_quad, PE even
+    parameter integer QUAD_SHIFT = 0,  // VECTORS = 2: the field width K (W_W: a packed pair of weights)
     parameter integer IN_MF = 0,
     parameter integer IN_E = 4,
     parameter integer IN_M = 3,
@@ -165,6 +186,9 @@ module fg_dense #(
     localparam integer NF_LAST = NF - 1;
     localparam integer STEP_LAST = STEPS - 1;
     localparam integer BEAT_LAST = IN_BEATS - 1;
+    localparam integer POS_W = bits_for(POSITIONS);
+    localparam integer POS_LAST = POSITIONS - 1;
+    localparam integer W_COLS = PE / VECTORS;  // weight ROM columns: a row, or a pair of rows
     // Issue -> dot product ready (see the pipeline above).
     localparam integer DOT = (ENGINE == 0) ? SIMD + 3 : (ENGINE == 1) ? 6 : 2;
     // Control pipeline: index k holds the step issued k+1 cycles ago; the accumulator
@@ -195,10 +219,15 @@ module fg_dense #(
     reg [BEAT_W-1:0] wbeat;
     reg [BANK_A_W-1:0] waddr;        // word of the next beat, across both banks
     reg [WG_W-1:0] wgroup;           // its lane group
+    reg wvec;                        // VECTORS = 2: the vector of the pair being written
+    reg [POS_W-1:0] wpos;            // its position in the frame
     assign s_tready = !full[wsel];
     wire wr = s_tvalid & s_tready;
     wire wr_last = wbeat == BEAT_LAST[BEAT_W-1:0];
     wire wgroup_last = wgroup == WG_LAST[WG_W-1:0];
+    // the bank is full after its last vector: the pair's second, or an odd frame's last position
+    wire wbank_last = VECTORS == 1 || wvec || wpos == POS_LAST[POS_W-1:0];
+    wire [BANK_A_W-1:0] wbase = wsel ? DEPTH[BANK_A_W-1:0] : {BANK_A_W{1'b0}};
 
     // ---- step sequencer ----------------------------------------------------------------
     wire en;  // from the output register: the compute pipeline advances unless the output is stuck
@@ -221,6 +250,8 @@ module fg_dense #(
             wbeat <= {BEAT_W{1'b0}};
             waddr <= {BANK_A_W{1'b0}};
             wgroup <= {WG_W{1'b0}};
+            wvec <= 1'b0;
+            wpos <= {POS_W{1'b0}};
             raddr <= {BANK_A_W{1'b0}};
             rgroup <= {RG_W{1'b0}};
             sf <= {SF_W{1'b0}};
@@ -230,11 +261,19 @@ module fg_dense #(
             if (wr) begin
                 wbeat <= wr_last ? {BEAT_W{1'b0}} : wbeat + 1'b1;
                 wgroup <= wgroup_last ? {WG_W{1'b0}} : wgroup + 1'b1;
-                // bank 0 is words 0 .. DEPTH-1, bank 1 the next DEPTH: one count through both
-                if (wgroup_last) waddr <= (waddr == WORD_LAST[BANK_A_W-1:0]) ? {BANK_A_W{1'b0}} : waddr + 1'b1;
+                // bank 0 is words 0 .. DEPTH-1, bank 1 the next DEPTH: one count through both (the
+                // second vector of a pair in the other RAM, at the same words)
+                if (wgroup_last) begin
+                    if (wr_last && !wbank_last) waddr <= wbase;
+                    else waddr <= (waddr == WORD_LAST[BANK_A_W-1:0]) ? {BANK_A_W{1'b0}} : waddr + 1'b1;
+                end
                 if (wr_last) begin
-                    full[wsel] <= 1'b1;
-                    wsel <= ~wsel;
+                    wpos <= (wpos == POS_LAST[POS_W-1:0]) ? {POS_W{1'b0}} : wpos + 1'b1;
+                    wvec <= !wbank_last;
+                    if (wbank_last) begin
+                        full[wsel] <= 1'b1;
+                        wsel <= ~wsel;
+                    end
                 end
             end
             if (issue) begin
@@ -272,17 +311,26 @@ module fg_dense #(
     wire acc_last = c_last[ACC_AT];
 
     // ---- operands: the x slice, broadcast to every PE -----------------------------------
-    wire [SIMD*IN_W-1:0] x_r;        // the bank's read register: the step issued last cycle
-    fg_bank #(.W(IN_W), .LANES(LANES), .GROUP(IN_ELEMS), .SIMD(SIMD), .WORDS(2 * DEPTH), .BLOCK(BANK_BLOCK),
-              .ADDR_W(BANK_A_W), .WG_W(WG_W), .RG_W(RG_W))
-        u_bank (.clk(clk), .we(wr), .waddr(waddr), .wgroup(wgroup), .wdata(s_tdata), .en(en), .raddr(raddr),
-                .rgroup(rgroup), .q(x_r));
+    // the banks' read registers: the step issued last cycle, vector v's slice at bits v*SIMD*IN_W
+    wire [VECTORS*SIMD*IN_W-1:0] x_rv;
+    /* verilator lint_off UNUSEDSIGNAL */  // engine 0 reads the skewed views of x_rv
+    wire [SIMD*IN_W-1:0] x_r = x_rv[SIMD*IN_W-1:0];  // the first vector's, what engines 1 and 2 read
+    /* verilator lint_on UNUSEDSIGNAL */
+    genvar v;
+    generate
+        for (v = 0; v < VECTORS; v = v + 1) begin : g_bank
+            fg_bank #(.W(IN_W), .LANES(LANES), .GROUP(IN_ELEMS), .SIMD(SIMD), .WORDS(2 * DEPTH), .BLOCK(BANK_BLOCK),
+                      .ADDR_W(BANK_A_W), .WG_W(WG_W), .RG_W(RG_W))
+                u_bank (.clk(clk), .we(wr && wvec == (v != 0)), .waddr(waddr), .wgroup(wgroup), .wdata(s_tdata), .en(en),
+                        .raddr(raddr), .rgroup(rgroup), .q(x_rv[v*SIMD*IN_W +: SIMD*IN_W]));
+        end
+    endgenerate
     // Engine-specific views of x_r, made once for all PEs: the systolic skew of the DSP
     // chains (engine 0), the decoded significands and exponents (engine 1, and engine 2
     // with minifloat inputs), the inputs the add / subtract lanes read (engine 2).
     // Each engine reads only its own view; the others are tied to zero.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [SIMD*IN_W-1:0] x_skew;
+    wire [VECTORS*SIMD*IN_W-1:0] x_skew;
     wire [SIMD*IN_V_W-1:0] x_v;
     localparam integer DECODE = (ENGINE == 1 || (ENGINE == 2 && IN_MF != 0)) ? 1 : 0;
     // engine 2: what the add / subtract lanes read (x_t), exact inputs of T_X_W bits
@@ -297,9 +345,12 @@ module fg_dense #(
     genvar j;
     generate
         if (ENGINE == 0) begin : g_x_skew
-            fg_skew #(.LANES(SIMD), .W(IN_W)) u_x_skew (.clk(clk), .en(en), .d(x_r), .q(x_skew));
+            for (v = 0; v < VECTORS; v = v + 1) begin : g_vec
+                fg_skew #(.LANES(SIMD), .W(IN_W))
+                    u_x_skew (.clk(clk), .en(en), .d(x_rv[v*SIMD*IN_W +: SIMD*IN_W]), .q(x_skew[v*SIMD*IN_W +: SIMD*IN_W]));
+            end
         end else begin : g_no_skew
-            assign x_skew = {SIMD*IN_W{1'b0}};
+            assign x_skew = {VECTORS*SIMD*IN_W{1'b0}};
         end
         if (DECODE != 0) begin : g_x_decode
             for (j = 0; j < SIMD; j = j + 1) begin : g_lane
@@ -327,22 +378,34 @@ module fg_dense #(
     endgenerate
 
     // ---- weights: SIMD lane ROMs, skewed for the DSP chains (fg_weights) ----------------------
-    wire [PE*SIMD*W_W-1:0] w_words;   // PE p's SIMD-wide word at bits p*SIMD*W_W
-    fg_weights #(.SIMD(SIMD), .PE(PE), .W(W_W), .STEPS(STEPS), .ADDR_W(STEP_W), .SKEW(ENGINE == 0 ? 1 : 0),
+    wire [W_COLS*SIMD*W_W-1:0] w_words;   // column c's SIMD-wide word at bits c*SIMD*W_W
+    fg_weights #(.SIMD(SIMD), .PE(W_COLS), .W(W_W), .STEPS(STEPS), .ADDR_W(STEP_W), .SKEW(ENGINE == 0 ? 1 : 0),
                  .BLOCK(W_BLOCK), .PREFIX(MEM_PREFIX))
         u_w (.clk(clk), .en(en), .step(step), .q(w_words));
 
     // ---- PE rows ------------------------------------------------------------------------
     genvar p;
     reg done;           // the accumulators hold finished sums
-    wire [PE*OUT_W-1:0] y;
-    // Engine 0 only: each PE's SIMD-wide partial dot product, from its own chain or a shared pair.
+    wire [VECTORS*PE*OUT_W-1:0] y;  // vector v's results at bits v*PE*OUT_W
+    // Engine 0 only: each PE's SIMD-wide partial dot product of each vector (v at bits
+    // v*PE*PSUM_W), from its own chain, a shared pair or a shared quad.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [PE*PSUM_W-1:0] chain_psum;
+    wire [VECTORS*PE*PSUM_W-1:0] chain_psum;
     /* verilator lint_on UNUSEDSIGNAL */
     localparam integer PAIRS = PACK_SHIFT == 0 ? 0 : PE / 2;  // cascades shared by two rows
     generate
-        if (ENGINE == 0) begin : g_chains
+        if (ENGINE == 0 && VECTORS == 2) begin : g_quads
+            // rows 2k, 2k+1 x vectors 0, 1 on one cascade: fields F0..F3 = (row 2k, v0), (2k+1, v0), (2k, v1), (2k+1, v1)
+            for (p = 0; p < PE / 2; p = p + 1) begin : g_quad
+                wire [4*PSUM_W-1:0] f;
+                fg_dsp_quad #(.DSP_KIND(DSP_KIND), .LANES(SIMD), .X_W(IN_W), .X_SIGNED(IN_SIGNED), .W_W(W_W),
+                              .SHIFT(QUAD_SHIFT), .PSUM_W(PSUM_W))
+                    u_quad (.clk(clk), .en(en), .x0(x_skew[0 +: SIMD*IN_W]), .x1(x_skew[SIMD*IN_W +: SIMD*IN_W]),
+                            .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .f(f));
+                assign chain_psum[2*p*PSUM_W +: 2*PSUM_W] = f[0 +: 2*PSUM_W];
+                assign chain_psum[(PE+2*p)*PSUM_W +: 2*PSUM_W] = f[2*PSUM_W +: 2*PSUM_W];
+            end
+        end else if (ENGINE == 0) begin : g_chains
             // With PACK_SHIFT, rows 2k and 2k+1 share a cascade; an odd last row has its own
             // (fg_dsp_pair's pipeline is fg_dsp_chain's, so every row's sum is ready together).
             for (p = 0; p < PAIRS; p = p + 1) begin : g_pair
@@ -363,35 +426,9 @@ module fg_dense #(
                 assign chain_psum[p*PSUM_W +: PSUM_W] = p48[PSUM_W-1:0];
             end
         end else begin : g_no_chains
-            assign chain_psum = {PE*PSUM_W{1'b0}};
+            assign chain_psum = {VECTORS*PE*PSUM_W{1'b0}};
         end
         for (p = 0; p < PE; p = p + 1) begin : g_pe
-
-            // SIMD-wide partial dot product on the product grid, ready DOT cycles after issue.
-            wire [PSUM_W-1:0] psum;
-            if (ENGINE == 0) begin : g_chain
-                assign psum = chain_psum[p*PSUM_W +: PSUM_W];
-            end else if (ENGINE == 1) begin : g_mf
-                fg_mf_dot #(.DSP_KIND(DSP_KIND), .SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
-                            .W_SIGNED(W_SIGNED), .W_E(W_E), .W_M(W_M), .W_SUB(W_SUB), .W_V_W(W_V_W),
-                            .W_E_W(W_E_W), .PROD_W(PROD_W), .PSUM_W(PSUM_W))
-                    u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
-            end else begin : g_tern
-                fg_tern_dot #(.SIMD(SIMD), .X_W(T_X_W), .X_SIGNED(T_X_SIGNED), .BINARY(BINARY), .T_W(PROD_W),
-                              .PSUM_W(PSUM_W))
-                    u_dot (.clk(clk), .en(en), .x(x_t), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
-            end
-
-            // Partial sum onto the accumulator grid: sign-extend, then shift left.
-            wire [ACC_W-ACC_SHIFT-1:0] psum_ext;
-            fg_extend #(.IN_W(PSUM_W), .OUT_W(ACC_W - ACC_SHIFT), .SIGNED(1)) u_psum (.x(psum), .y(psum_ext));
-            wire [ACC_W-1:0] term;
-            if (ACC_SHIFT > 0) begin : g_shift
-                assign term = {psum_ext, {ACC_SHIFT{1'b0}}};
-            end else begin : g_noshift
-                assign term = psum_ext;
-            end
-
             wire [B_W-1:0] bias;
             if (HAS_BIAS != 0) begin : g_bias
                 fg_rom #(.WIDTH(B_W), .DEPTH(NF), .ADDR_W(NF_W), .BLOCK(B_BLOCK), .FILE({MEM_PREFIX, "_b", dec4(p), ".mem"}))
@@ -399,33 +436,59 @@ module fg_dense #(
             end else begin : g_nobias
                 assign bias = {B_W{1'b0}};
             end
-
-            reg [ACC_W-1:0] acc;
-            wire [ACC_W-1:0] acc_init;
-            wire [FIN_W-1:0] fin;  // the exact value to convert
-            if (ENGINE == 2) begin : g_scaled
-                assign acc_init = {ACC_W{1'b0}};
-                wire [SCALE_W-1:0] scale;
-                if (SCALE_ROM != 0) begin : g_scale_rom
-                    fg_rom #(.WIDTH(SCALE_W), .DEPTH(NF), .ADDR_W(NF_W), .BLOCK(S_BLOCK),
-                             .FILE({MEM_PREFIX, "_s", dec4(p), ".mem"}))
-                        u_s (.clk(clk), .en(en), .addr(c_nf[ACC_AT*NF_W +: NF_W]), .q(scale));
-                end else begin : g_scale_const
-                    assign scale = SCALE[SCALE_W-1:0];
+            for (v = 0; v < VECTORS; v = v + 1) begin : g_vec
+                // SIMD-wide partial dot product on the product grid, ready DOT cycles after issue.
+                wire [PSUM_W-1:0] psum;
+                if (ENGINE == 0) begin : g_chain
+                    assign psum = chain_psum[(v*PE+p)*PSUM_W +: PSUM_W];
+                end else if (ENGINE == 1) begin : g_mf
+                    fg_mf_dot #(.DSP_KIND(DSP_KIND), .SIMD(SIMD), .X_V_W(IN_V_W), .X_E_W(IN_E_W), .W_MF(W_MF), .W_W(W_W),
+                                .W_SIGNED(W_SIGNED), .W_E(W_E), .W_M(W_M), .W_SUB(W_SUB), .W_V_W(W_V_W),
+                                .W_E_W(W_E_W), .PROD_W(PROD_W), .PSUM_W(PSUM_W))
+                        u_dot (.clk(clk), .en(en), .x_v(x_v), .x_e(x_e), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
+                end else begin : g_tern
+                    fg_tern_dot #(.SIMD(SIMD), .X_W(T_X_W), .X_SIGNED(T_X_SIGNED), .BINARY(BINARY), .T_W(PROD_W),
+                                  .PSUM_W(PSUM_W))
+                        u_dot (.clk(clk), .en(en), .x(x_t), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
                 end
-                wire [FIN_W-1:0] scaled;
-                fg_scale #(.X_W(ACC_W), .S_W(SCALE_W), .SHIFT(SCALE_SHIFT), .Y_W(FIN_W))
-                    u_scale (.x(acc), .s(scale), .y(scaled));
-                assign fin = scaled + bias;
-            end else begin : g_direct
-                assign acc_init = bias;
-                assign fin = acc;
+
+                // Partial sum onto the accumulator grid: sign-extend, then shift left.
+                wire [ACC_W-ACC_SHIFT-1:0] psum_ext;
+                fg_extend #(.IN_W(PSUM_W), .OUT_W(ACC_W - ACC_SHIFT), .SIGNED(1)) u_psum (.x(psum), .y(psum_ext));
+                wire [ACC_W-1:0] term;
+                if (ACC_SHIFT > 0) begin : g_shift
+                    assign term = {psum_ext, {ACC_SHIFT{1'b0}}};
+                end else begin : g_noshift
+                    assign term = psum_ext;
+                end
+
+                reg [ACC_W-1:0] acc;
+                wire [ACC_W-1:0] acc_init;
+                wire [FIN_W-1:0] fin;  // the exact value to convert
+                if (ENGINE == 2) begin : g_scaled
+                    assign acc_init = {ACC_W{1'b0}};
+                    wire [SCALE_W-1:0] scale;
+                    if (SCALE_ROM != 0) begin : g_scale_rom
+                        fg_rom #(.WIDTH(SCALE_W), .DEPTH(NF), .ADDR_W(NF_W), .BLOCK(S_BLOCK),
+                                 .FILE({MEM_PREFIX, "_s", dec4(p), ".mem"}))
+                            u_s (.clk(clk), .en(en), .addr(c_nf[ACC_AT*NF_W +: NF_W]), .q(scale));
+                    end else begin : g_scale_const
+                        assign scale = SCALE[SCALE_W-1:0];
+                    end
+                    wire [FIN_W-1:0] scaled;
+                    fg_scale #(.X_W(ACC_W), .S_W(SCALE_W), .SHIFT(SCALE_SHIFT), .Y_W(FIN_W))
+                        u_scale (.x(acc), .s(scale), .y(scaled));
+                    assign fin = scaled + bias;
+                end else begin : g_direct
+                    assign acc_init = bias;
+                    assign fin = acc;
+                end
+                always @(posedge clk) begin
+                    if (en && acc_valid) acc <= (acc_first ? acc_init : acc) + term;
+                end
+                fg_convert #(.IN_W(FIN_W), .IN_FRAC(FIN_FRAC), .RELU(RELU), .OUT_W(OUT_W), `FG_CONVERT_PASS)
+                    u_convert (.x(fin), .y(y[(v*PE+p)*OUT_W +: OUT_W]));
             end
-            always @(posedge clk) begin
-                if (en && acc_valid) acc <= (acc_first ? acc_init : acc) + term;
-            end
-            fg_convert #(.IN_W(FIN_W), .IN_FRAC(FIN_FRAC), .RELU(RELU), .OUT_W(OUT_W), `FG_CONVERT_PASS)
-                u_convert (.x(fin), .y(y[p*OUT_W +: OUT_W]));
         end
     endgenerate
 
@@ -435,8 +498,53 @@ module fg_dense #(
         if (!rst_n) done <= 1'b0;
         else if (en) done <= acc_valid & acc_last;
     end
+    wire out_en;  // the output register is free, or empties this cycle
+    wire push;
+    wire [PE*OUT_W-1:0] out_d;
+    generate
+        if (VECTORS == 2) begin : g_drain
+            // Vector 1's beat of each finished fold waits in ybuf; after a pair's last fold
+            // (unless it is an odd frame's last position, alone) the output drains them in order.
+            localparam integer PAIRS_LAST = (POSITIONS + 1) / 2 - 1;
+            localparam integer PAIR_W = bits_for(PAIRS_LAST + 1);
+            (* ram_style = "distributed" *) reg [PE*OUT_W-1:0] ybuf [0:NF-1];
+            reg draining;
+            reg [NF_W-1:0] ofold, didx;   // folds of the pair pushed; the next beat to drain
+            reg [PAIR_W-1:0] opair;       // the pair in the frame
+            wire fold_push = done & en;
+            wire pair_end = ofold == NF_LAST[NF_W-1:0];
+            wire pair_half = (POSITIONS % 2 == 1) && opair == PAIRS_LAST[PAIR_W-1:0];
+            // the pipeline holds while its finished fold waits for the drain
+            assign en = out_en & !(draining & done);
+            assign push = fold_push | (draining & out_en);
+            assign out_d = draining ? ybuf[didx] : y[0 +: PE*OUT_W];
+            always @(posedge clk) begin
+                if (fold_push) ybuf[ofold] <= y[PE*OUT_W +: PE*OUT_W];
+                if (!rst_n) begin
+                    draining <= 1'b0;
+                    ofold <= {NF_W{1'b0}};
+                    didx <= {NF_W{1'b0}};
+                    opair <= {PAIR_W{1'b0}};
+                end else if (fold_push) begin
+                    ofold <= pair_end ? {NF_W{1'b0}} : ofold + 1'b1;
+                    if (pair_end) begin
+                        opair <= (opair == PAIRS_LAST[PAIR_W-1:0]) ? {PAIR_W{1'b0}} : opair + 1'b1;
+                        draining <= !pair_half;
+                        didx <= {NF_W{1'b0}};
+                    end
+                end else if (draining & out_en) begin
+                    didx <= didx + 1'b1;
+                    if (didx == NF_LAST[NF_W-1:0]) draining <= 1'b0;
+                end
+            end
+        end else begin : g_direct_out
+            assign en = out_en;
+            assign push = done & en;
+            assign out_d = y;
+        end
+    endgenerate
     fg_out_reg #(.W(PE*OUT_W), .BEATS(NF * POSITIONS)) u_out (
-        .clk(clk), .rst_n(rst_n), .push(done & en), .d(y), .en(en),
+        .clk(clk), .rst_n(rst_n), .push(push), .d(out_d), .en(out_en),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready), .m_tlast(m_tlast)
     );
 endmodule

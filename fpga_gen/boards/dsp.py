@@ -22,6 +22,23 @@ The partial sum bound is the plan's own (``accumulator_format(x, w, simd)``), so
 signed width: the smallest field that holds LO, which leaves the most room for HI and the
 pre-adder. On a DSP48E2 (27-bit pre-adder) that packs INT8 x INT8 up to simd=4; on a
 DSP48E1 (25 bits) INT8 only at simd=1, 4-bit weights up to far longer chains.
+
+Four products per slice (AMD WP521, "Convolutional Neural Network with INT4 Optimization on
+Xilinx Devices"): two PE rows' weights w0 (row 2k), w1 (row 2k+1) packed at build time into
+the B operand, ``B = w1 * 2**K + w0``, and two vectors' inputs x0, x1 (two output positions
+of a convolution, which share the weights) on the pre-adder, ``AD = x1 * 2**(2K) + x0``
+(D + A). One slice then computes ``P = f0 + f1 * 2**K + f2 * 2**(2K) + f3 * 2**(3K)`` with
+f0 = x0 w0, f1 = x0 w1, f2 = x1 w0, f3 = x1 w1, and a cascade sums every field over its SIMD
+lanes (mod 2**48). Each field comes back exactly on its own (``quad_fields``):
+``f_i = sext(P[iK +: K] + P[iK - 1])`` (P[-1] = 0), since the fields below field i sum to
+``L_i = f_0 + ... + f_{i-1} * 2**((i-1)K)``, which the rule keeps within iK bits signed, so
+``L_i = sext(P[iK-1:0])`` and ``(P - L_i) >> iK`` is exact. ``quad_shift`` gives K when, for
+every value the formats allow, AD fits the pre-adder, B the B port, and L_1 .. L_3 (and the
+whole sum L_4, within P) their bits; K is the fields' signed width or the first wider one
+that passes, the fields bounded exactly (simd times the extreme products). On a DSP48E2,
+4-bit weights x 4-bit inputs pack with K = 11 up to simd = 8 (the fields hold [-960, 840]);
+a DSP48E1's 25-bit pre-adder holds a 4-bit x1 only up to 2K = 20 bits, so up to simd = 4.
+8-bit formats never quad-pack.
 """
 
 from __future__ import annotations
@@ -63,6 +80,36 @@ class DspPrimitive:
         if preadd_lo < -limit or preadd_hi >= limit or 2 * s > self.p_bits:
             return None
         return s
+
+    def quad_shift(self, x_fmt: Format, w_fmt: Format, pe: int, simd: int) -> int | None:
+        """The field width K when a layer folded to ``pe`` x ``simd`` runs two PE rows and two input
+        vectors per cascade of these slices (four products per slice, AMD WP521; see the module
+        docstring); None when the formats or an odd ``pe`` do not allow it. The caller decides
+        whether the layer has two vectors sharing its weights (a convolution's positions)."""
+        if pe < 2 or pe % 2 or not (isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)):
+            return None
+        x_lo, x_hi, _ = int_range(x_fmt)
+        w_lo, w_hi, _ = int_range(w_fmt)
+        # every field is a sum of simd products of the formats' codes: the exact bound, not the
+        # partial sum format's (a power of two, which would cost a bit of every field)
+        products = [a * b for a in (x_lo, x_hi) for b in (w_lo, w_hi)]
+        f_lo, f_hi = simd * min(products), simd * max(products)
+
+        def fits(lo: int, hi: int, bits: int) -> bool:
+            return bool(-(2 ** (bits - 1)) <= lo and hi < 2 ** (bits - 1))
+
+        def packs(k: int) -> bool:
+            # the fields below field i sum to L_i, in [f_lo, f_hi] * (2**(iK) - 1) / (2**K - 1)
+            span = [(2 ** (i * k) - 1) // (2**k - 1) for i in range(1, 5)]
+            return (
+                fits(x_lo * 2 ** (2 * k) + x_lo, x_hi * 2 ** (2 * k) + x_hi, self.preadd_bits)
+                and fits(w_lo * 2**k + w_lo, w_hi * 2**k + w_hi, self.b_bits)
+                and all(fits(f_lo * n, f_hi * n, i * k) for i, n in enumerate(span[:3], 1))
+                and fits(f_lo * span[3], f_hi * span[3], self.p_bits)
+            )
+
+        s = signed_width(f_lo, f_hi)
+        return next((k for k in range(s, self.p_bits // 4 + 1) if packs(k)), None)
 
 
 # UG479 (7 Series DSP48E1): 25 x 18 multiplier, 25-bit pre-adder (D + A[24:0]), 48-bit P.
@@ -107,6 +154,32 @@ def primitive(kind: str) -> DspPrimitive:
             "(the board's dsp_kind)"
         )
     return found
+
+
+def quad_product(x0: list[int], x1: list[int], w0: list[int], w1: list[int], k: int, dsp: DspPrimitive) -> int:
+    """The P of a cascade of quad-packed slices (rtl/fg_dsp_quad.v): lane j's ``AD = x1 * 2**(2K) + x0``
+    wrapped to the pre-adder, ``B = w1 * 2**K + w0`` wrapped to the B port, the products summed and
+    wrapped to P."""
+    lanes = zip(x0, x1, w0, w1, strict=True)
+    return wrap(
+        sum(wrap((b << 2 * k) + a, dsp.preadd_bits) * wrap((d << k) + c, dsp.b_bits) for a, b, c, d in lanes),
+        dsp.p_bits,
+    )
+
+
+def quad_fields(p: int, k: int) -> tuple[int, int, int, int]:
+    """The four fields of a quad-packed P as rtl/fg_dsp_quad.v reads them: field i is
+    ``P[iK +: K] + P[iK - 1]`` (P[-1] = 0) as a K-bit signed value: (x0 w0, x0 w1, x1 w0, x1 w1)
+    summed over the lanes, whenever ``quad_shift`` gave K."""
+    u = p & (2**48 - 1)
+    f0, f1, f2, f3 = (wrap((u >> (i * k)) + ((u >> (i * k - 1)) & 1 if i else 0), k) for i in range(4))
+    return f0, f1, f2, f3
+
+
+def wrap(v: int, bits: int) -> int:
+    """``v`` as a ``bits``-bit two's complement register holds it."""
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
 
 
 def cascades(pe: int, packed: bool) -> int:

@@ -194,7 +194,7 @@ def _layer_doc(layer: Layer, arrays: dict[str, npt.NDArray[np.int64]]) -> dict[s
         elif isinstance(value, TensorSpec):
             value = {"shape": list(value.shape), "format": str(value.format)}
         elif isinstance(value, Fold):
-            value = {"pe": value.pe, "simd": value.simd}
+            value = {"pe": value.pe, "simd": value.simd} | ({"vectors": value.vectors} if value.vectors > 1 else {})
         doc[f.name] = value
     return doc
 

@@ -33,17 +33,22 @@ def identifier(text: str) -> str:
 
 @dataclass(frozen=True)
 class Fold:
-    """How a matmul layer is folded onto the DSP array: PE rows x SIMD lanes."""
+    """How a matmul layer is folded onto the DSP array: PE rows x SIMD lanes, and ``vectors`` input
+    vectors (a convolution's consecutive output positions) per step: 2 when each DSP slice computes
+    two rows' products for two positions at once (``DspPrimitive.quad_shift``, AMD WP521)."""
 
     pe: int
     simd: int
+    vectors: int = 1
 
     def __post_init__(self) -> None:
         if self.pe < 1 or self.simd < 1:
             raise GraphError(f"fold pe={self.pe} simd={self.simd}: both must be >= 1")
+        if self.vectors not in (1, 2):
+            raise GraphError(f"fold vectors={self.vectors}: a step computes 1 or 2 input vectors")
 
     def __str__(self) -> str:
-        return f"pe={self.pe} simd={self.simd}"
+        return f"pe={self.pe} simd={self.simd}" + (f" vectors={self.vectors}" if self.vectors > 1 else "")
 
 
 @dataclass(frozen=True, kw_only=True)

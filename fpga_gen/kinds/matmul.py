@@ -13,7 +13,10 @@ ternary / binary weights). RTL: rtl/fg_dense.v, whose engine (``ENGINE``) depend
   per PE row (one DSP per lane); when the formats allow it exactly in the slice's pre-adder
   (``DspPrimitive.pack_shift``) and PE > 1, two PE rows share one cascade through the
   pre-adder (rtl/fg_dsp_pair.v, ``pack_shift`` > 0): SIMD slices per pair of rows, and an
-  odd last row on its own cascade.
+  odd last row on its own cascade. A convolution folded with two vectors per step
+  (``Fold.vectors``, where ``DspPrimitive.quad_shift`` allows it: 4-bit-class formats, PE even)
+  runs two rows x two output positions per cascade (rtl/fg_dsp_quad.v, AMD WP521: four products
+  per slice, ``quad_shift`` > 0), the rows' weights packed into one B word in the ROM.
 * ``minifloat`` -- any operand a minifloat: one DSP slice per lane for the significand
   product, or, when both significands have at most 4 bits (``boards.dsp.fabric_product``:
   every FP8 / FP6 / FP4 pair), the product in fabric (rtl/fg_lut_mult.v, no DSP); exponent
@@ -55,7 +58,7 @@ from fpga_gen.backends.rtl.stages import (
     window_stage,
     write_hex,
 )
-from fpga_gen.boards.dsp import DspPrimitive, cascades, fabric_product
+from fpga_gen.boards.dsp import DspPrimitive, cascades, fabric_product, signed_width
 from fpga_gen.errors import GraphError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary
 from fpga_gen.formats.sizing import accumulator_format, exact_fixed, fit_range, int_range, product_format
@@ -71,6 +74,7 @@ from fpga_gen.ir import (
     MatMul,
 )
 from fpga_gen.kinds.kind import Kind
+from fpga_gen.passes import quad_shift
 
 # Engines of fg_dense (its ENGINE parameter) and the DSP slices each spends per lane
 # (PE x SIMD lanes per layer); the fold pass budgets with the same numbers.
@@ -93,6 +97,7 @@ ENGINE_FILES = {
     "multiplier_free": ("fg_add_tree.v", "fg_tern_dot.v", "fg_scale.v"),
 }
 PACKED_CHAIN_FILES = ("fg_skew.v", "fg_dsp_chain.v", "fg_dsp_pair.v")  # dsp_chain with two PE rows per cascade
+QUAD_CHAIN_FILES = ("fg_skew.v", "fg_dsp_chain.v", "fg_dsp_quad.v")  # ... and two vectors per step
 
 # -- golden ---------------------------------------------------------------------------------
 
@@ -143,13 +148,22 @@ def _weight_cpp(layer: MatMul) -> str:
 def emit_hls(layer: Dense | Conv, hls: Planner) -> None:
     hls.declare(layer)
     pe, simd = _fold(layer)
-    steps = (layer.n_out // pe) * (layer.n_in // simd)  # per vector
+    assert layer.fold is not None
+    vectors = layer.fold.vectors
+    nf, sf = layer.n_out // pe, layer.n_in // simd
+    steps = nf * sf  # per vector, or per pair of vectors
+
+    def width(pack: int) -> int:
+        # beats of whole fold steps, so each step's inputs arrive in one beat, and with two vectors
+        # per step enough of them that a pair's inputs arrive in its steps (fg_dense.h)
+        unit = math.lcm(pack, simd)
+        return min(w for w in range(unit, layer.n_in + 1, unit) if layer.n_in % w == 0 and w * nf >= vectors * simd)
+
     shape = f"{'x'.join(map(str, layer.kernel))} conv" if isinstance(layer, Conv) else "dense"
     if isinstance(layer, Conv) and not _pointwise(layer, hls.graph.input_spec(layer).shape):
-        edge, _ = hls.window(layer, lambda pack, _: math.lcm(pack, simd))
+        edge, _ = hls.window(layer, lambda pack, _: width(pack))
     else:
-        # beats of whole fold steps, so each step's inputs arrive in one beat (fg_dense.h)
-        edge = hls.take(layer, 0, math.lcm(math.gcd(hls.edges[(layer.name, 0)].pack, layer.n_in), simd))
+        edge = hls.take(layer, 0, width(math.gcd(hls.edges[(layer.name, 0)].pack, layer.n_in)))
     fields, constants = hls_constants(layer, hls, edge.tensor)
     fields += [
         ("unsigned", "n_in", layer.n_in),
@@ -159,16 +173,23 @@ def emit_hls(layer: Dense | Conv, hls: Planner) -> None:
         ("unsigned", "in_pack", edge.pack),
         ("unsigned", "buf_factor", math.lcm(simd, edge.pack)),
         ("unsigned", "positions", layer.positions),
+        ("unsigned", "vectors", vectors),
         ("bool", "relu", layer.activation == "relu"),
     ]
-    cycles = layer.positions * steps
+    if vectors == 1:
+        cycles = layer.positions * steps
+        schedule = f"positions*(n_out/PE)*(n_in/SIMD) = {cycles} MAC cycles"
+    else:  # fg_dense.h: the first vector read, the pairs' steps, the drains of their second results
+        pairs, even = -(-layer.positions // 2), layer.positions % 2 == 0
+        cycles = layer.n_in // edge.pack + pairs * steps + (pairs - 1) * max(0, nf - sf + 1) + (nf if even else 0)
+        schedule = f"two positions per step: {cycles} cycles ({pairs} pairs of {steps} MAC cycles)"
     var = hls.output(layer, pe)
     hls.process(
         layer.name,
         layer.name,
         "dense",
         f"{layer.name}: {shape} {layer.n_in} -> {layer.n_out} at {layer.positions} positions, PE={pe} "
-        f"SIMD={simd}: positions*(n_out/PE)*(n_in/SIMD) = {cycles} MAC cycles per sample. Formats: weights "
+        f"SIMD={simd}: {schedule} per sample. Formats: weights "
         f"{layer.weight.format}, accumulator {layer.accumulator(hls.formats[edge.tensor])}",
         [(port("in", 0, edge.tensor, edge.pack), edge.expr), (port("out", 0, layer.name, pe), var)],
         fields,
@@ -277,6 +298,7 @@ class DenseStage(Stage):
     scaling: Scaling | None  # multiplier-free only
     convert: Convert
     pack_shift: int = 0  # dsp_chain: 0 one cascade per PE row, else two rows per cascade, low field bits
+    quad_shift: int = 0  # dsp_chain: else two rows x two vectors per cascade, the field width K
     module: ClassVar[str] = "fg_dense"
     template: ClassVar[str] = "dense.v.j2"
 
@@ -316,9 +338,15 @@ class DenseStage(Stage):
         return (self.layer.n_out // self.pe) * (self.n_in // self.simd)
 
     @property
+    def vectors(self) -> int:
+        """Input vectors (output positions) per step: 2 with four products per slice."""
+        return 2 if self.quad_shift else 1
+
+    @property
     def period(self) -> int:
-        """Cycles of compute per frame: every output position repeats the steps."""
-        return self.steps * self.layer.positions
+        """Cycles of compute per frame: every output position repeats the steps (two at a time with
+        two vectors per step)."""
+        return self.steps * -(-self.layer.positions // self.vectors)
 
     @property
     def dot_latency(self) -> int:
@@ -329,8 +357,9 @@ class DenseStage(Stage):
 
     @property
     def latency(self) -> int:
-        """Last input beat of a vector accepted -> its last output beat, with nothing stalling."""
-        return self.steps + self.dot_latency + DENSE_TAIL
+        """Last input beat of a vector accepted -> its last output beat, with nothing stalling (the
+        second vector of a pair: after the first's NF beats)."""
+        return self.steps + self.dot_latency + DENSE_TAIL + (self.vectors - 1) * self.layer.n_out // self.pe
 
     @property
     def fabric_product(self) -> bool:
@@ -342,7 +371,7 @@ class DenseStage(Stage):
         """DSP slices of the stage (DSP48E1 or DSP48E2): one per lane, one per pair of packed lanes,
         none for fabric products."""
         per_lane = 0 if self.fabric_product else DSP_PER_LANE[self.engine]
-        return per_lane * cascades(self.pe, self.pack_shift > 0) * self.simd
+        return per_lane * cascades(self.pe, self.pack_shift > 0 or self.quad_shift > 0) * self.simd
 
     @property
     def bias_bits(self) -> int:
@@ -370,7 +399,7 @@ class DenseStage(Stage):
         """(depth, width) of the ROMs by fg_dense's parameter prefix: SIMD lane ROMs of PE weight codes
         each ("W"), per PE a bias ROM ("B") and a per-neuron scale ROM ("S") where the layer has them."""
         nf = self.layer.n_out // self.pe
-        shapes = {"W": (self.steps, self.pe * self.weight_bits)}
+        shapes = {"W": (self.steps, self.pe // self.vectors * self.weight_bits)}
         if self.layer.bias is not None:
             shapes["B"] = (nf, self.bias_bits)
         if self.scaling is not None and self.scaling.per_neuron:
@@ -431,6 +460,8 @@ class DenseStage(Stage):
             doc |= {"SCALE_ROM": 1} if self.scaling.per_neuron else {"SCALE": self.scaling.factors[0]}
         if self.pack_shift:
             doc |= {"PACK_SHIFT": self.pack_shift}
+        if self.quad_shift:
+            doc |= {"VECTORS": self.vectors, "QUAD_SHIFT": self.quad_shift}
         doc |= {
             "PSUM_W": self.psum_bits,
             "ACC_W": self.acc_bits,
@@ -452,12 +483,13 @@ class DenseStage(Stage):
         in_w, out_w = self.src.width, self.dst.width
         lanes, words = self.bank_lanes, self.bank_words
         groups = lanes // simd  # read lane groups a word: the mux after the RAM
-        r = Resources(dsp=self.dsp) + Resources(lut=simd * in_w * cost.mux(groups))
+        bank = Resources(lut=simd * in_w * cost.mux(groups))
         if self.bank_block:
-            r += Resources(bram36=cost.block_ram(words, lanes * in_w, groups=lanes // self.src.elems).tiles)
-            r += Resources(ff=cost.bits_for(groups))  # the registered lane group
+            bank += Resources(bram36=cost.block_ram(words, lanes * in_w, groups=lanes // self.src.elems).tiles)
+            bank += Resources(ff=cost.bits_for(groups))  # the registered lane group
         else:
-            r += cost.lutram(words, lanes * in_w) + Resources(ff=simd * in_w)
+            bank += cost.lutram(words, lanes * in_w) + Resources(ff=simd * in_w)
+        r = Resources(dsp=self.dsp) + bank.scaled(self.vectors)  # a RAM per vector of a step
         shapes = self.roms()
         r += cost.rom(*shapes["W"]).scaled(simd)
         per_pe = sum((cost.rom(*shapes[k]) for k in ("B", "S") if k in shapes), Resources())
@@ -465,10 +497,14 @@ class DenseStage(Stage):
             # the inputs' systolic skew (fg_skew, shared by the PEs: lane j delayed j cycles) and the
             # weight ROMs' address chain; the slices do the multiply-adds and the cascade the sum
             for j in range(1, simd):
-                r += cost.delay(in_w, j)
+                r += cost.delay(in_w, j).scaled(self.vectors)
             r += Resources(ff=(simd - 1) * cost.bits_for(self.steps))
             if self.pack_shift:  # fg_dsp_pair: the high field's +1 correction, one adder per pair
                 r += Resources(lut=pe // 2 * self.psum_bits)
+            if self.quad_shift:  # fg_dsp_quad: three fields' +1 corrections per pair, the second vector's
+                # results waiting in a LUTRAM of NF beats, the drain's counters
+                r += Resources(lut=pe // 2 * 3 * self.quad_shift) + cost.lutram(nf, pe * out_w)
+                r += cost.control(nf, nf, -(-layer.positions // 2))
         elif self.engine == "minifloat":
             assert self.weight is not None
             r += cost.decode(self.x.fmt, simd)
@@ -486,8 +522,11 @@ class DenseStage(Stage):
             assert self.scaling is not None
             terms = self.scaling.bits if self.scaling.per_neuron else bin(self.scaling.factors[0]).count("1")
             per_pe += Resources(lut=(terms - 1) * self.fin_bits + self.fin_bits)  # shift-and-add, + bias
-        per_pe += Resources(lut=self.acc_bits, ff=self.acc_bits)  # fold accumulator
-        per_pe += cost.convert(self.dst.fmt, self.fin_bits) + Resources(ff=out_w)  # output register
+        # fold accumulator and conversion per vector of a step, the output register
+        per_pe += (Resources(lut=self.acc_bits, ff=self.acc_bits) + cost.convert(self.dst.fmt, self.fin_bits)).scaled(
+            self.vectors
+        )
+        per_pe += Resources(ff=out_w)
         beats = self.src.beats // max(layer.positions, 1)
         # step and beat counters, the banks' read and write addresses and lane groups
         control = cost.control(sf, nf, beats, layer.positions, words, words, lanes // self.src.elems, groups)
@@ -495,10 +534,19 @@ class DenseStage(Stage):
         return r + per_pe.scaled(pe) + control + pipeline
 
     def timing(self) -> Node:
-        return DenseEngine(self.n_in // self.src.elems, self.steps, self.n_in // self.simd, self.dot_latency)
+        return DenseEngine(
+            self.n_in // self.src.elems,
+            self.steps,
+            self.n_in // self.simd,
+            self.dot_latency,
+            self.vectors,
+            self.layer.positions,
+        )
 
     def files(self) -> tuple[str, ...]:
-        engine = PACKED_CHAIN_FILES if self.pack_shift else ENGINE_FILES[self.engine]
+        engine = ENGINE_FILES[self.engine]
+        if self.quad_shift or self.pack_shift:
+            engine = QUAD_CHAIN_FILES if self.quad_shift else PACKED_CHAIN_FILES
         # minifloat inputs of the multiplier-free lanes are made exact first
         decode = ("fg_mf_decode.v",) if self.engine == "multiplier_free" and self.src.codes else ()
         return (*CONVERT_FILES[self.dst.codes], *DENSE_FILES, *engine, *decode)
@@ -510,19 +558,31 @@ class DenseStage(Stage):
             "simd": self.simd,
             "accumulator": str(self.acc),
             "pack_shift": self.pack_shift,  # 0: one MAC per slice, else two PE rows per cascade
+            "vectors": self.vectors,  # 2: two PE rows x two output positions per cascade (quad_shift)
+            "quad_shift": self.quad_shift,
         }
 
     def write_data(self, out: Path) -> list[str]:
         """ROM images: word nf*SF + sf of lane ROM ``<layer>_wNNNN.mem`` (lane j) holds the weight codes
-        of input sf*SIMD + j for neurons nf*PE + p (PE 0 in the low bits); per PE, word nf of
+        of input sf*SIMD + j for neurons nf*PE + p (PE 0 in the low bits; with two vectors per step,
+        the packed words ``w[2k+1] * 2**K + w[2k]`` of the pairs of rows); per PE, word nf of
         ``_bNNNN`` holds neuron nf*PE + p's bias on the grid it is added on, and of ``_sNNNN`` its
         scale factor (per-channel ternary / binary)."""
         layer = self.layer
         nf, sf = layer.n_out // self.pe, self.n_in // self.simd
         w_mask = (1 << self.weight_bits) - 1
+
         # (simd, nf, sf, pe): the code of input sf*SIMD + j's weight for neuron nf*PE + p
-        lanes = self.weight_codes().reshape(sf, self.simd, nf, self.pe).transpose(1, 2, 0, 3)
-        shifts = [p * self.weight_bits for p in range(self.pe)]
+        def by_lane(a: npt.ArrayLike) -> npt.NDArray[np.int64]:
+            return np.asarray(a, dtype=np.int64).reshape(sf, self.simd, nf, self.pe).transpose(1, 2, 0, 3)
+
+        if self.quad_shift:  # the packed pairs of the weights' values (a convolution's, never depthwise)
+            ints = by_lane(layer.weight.ints)
+            lanes = ints[..., 1::2] * 2**self.quad_shift + ints[..., 0::2]
+        else:
+            lanes = by_lane(self.weight_codes())
+        cols = self.pe // self.vectors
+        shifts = [c * self.weight_bits for c in range(cols)]
         names = []
         for j in range(self.simd):
             words = [
@@ -530,7 +590,7 @@ class DenseStage(Stage):
                 for i in range(nf)
                 for k in range(sf)
             ]
-            names.append(write_hex(out / f"{self.name}_w{j:04d}.mem", words, self.pe * self.weight_bits))
+            names.append(write_hex(out / f"{self.name}_w{j:04d}.mem", words, cols * self.weight_bits))
         tables: list[tuple[str, list[int], int]] = []  # (file suffix, one value per neuron, bits)
         if layer.bias is not None:
             shift = self.acc.frac - exact_fixed(layer.bias.format).frac  # onto the accumulator grid
@@ -571,7 +631,11 @@ def _window_elems(layer: Conv, size: int, elems: int) -> int:
     no more cycles than the engine computes on it (n_out / PE neuron folds of SIMD inputs each)."""
     pe, simd = _fold(layer)
     nf = layer.n_out // pe
-    return elems * min(w for w in range(1, size // elems + 1) if size % (w * elems) == 0 and w * elems * nf >= simd)
+    assert layer.fold is not None
+    vectors = layer.fold.vectors  # windows per step
+    return elems * min(
+        w for w in range(1, size // elems + 1) if size % (w * elems) == 0 and w * elems * nf >= simd * vectors
+    )
 
 
 def _fold(layer: MatMul) -> tuple[int, int]:
@@ -586,7 +650,28 @@ def _fold(layer: MatMul) -> tuple[int, int]:
         raise GraphError(
             f"layer {layer.name}: fold {fold} must divide n_in={layer.n_in} (simd) and n_out={layer.n_out} (pe)"
         )
+    if fold.vectors > 1 and not (isinstance(layer, Conv) and not layer.depthwise and layer.positions > 1):
+        raise GraphError(
+            f"layer {layer.name} ({layer.kind}): fold {fold} has two vectors per step, which only a (not depthwise) "
+            "convolution's output positions share: fold it with vectors=1"
+        )
     return fold.pe, fold.simd
+
+
+def _quad(layer: MatMul, x_fmt: Format, dsp: DspPrimitive) -> int:
+    """The field width K of a fold of two vectors per step (``passes.quad_shift``), 0 for one vector."""
+    fold = layer.fold
+    assert fold is not None
+    if fold.vectors == 1:
+        return 0
+    k = quad_shift(layer, fold, x_fmt, dsp.name)
+    if k is None:
+        raise GraphError(
+            f"layer {layer.name}: fold {fold} asks for two vectors per step, which only a convolution's positions "
+            f"with formats that fit four products in a {dsp.name} slice allow (input {x_fmt}, weights "
+            f"{layer.weight.format}, PE even): fold it with vectors=1"
+        )
+    return k
 
 
 def _engine(layer: MatMul, src: Stream, dsp: DspPrimitive) -> DenseStage:
@@ -608,6 +693,7 @@ def _engine(layer: MatMul, src: Stream, dsp: DspPrimitive) -> DenseStage:
         "convert": convert_to(layer, acc.frac, layer.activation),
     }
     if isinstance(w_fmt, Ternary | Binary):
+        _quad(layer, x_fmt, dsp)  # one vector per step only
         stage = _multiplier_free(layer, w_fmt, x_fmt, common)
     elif isinstance(w_fmt, FixedPoint | MiniFloat):
         stage = _multiplier(layer, w_fmt, x_fmt, common, dsp)
@@ -628,20 +714,27 @@ def _multiplier(
     # The accumulator holds every partial sum, so a shifted partial sum always fits it.
     assert signed_bits(acc) >= signed_bits(psum) + acc.frac - prod_frac
     fixed = isinstance(x_fmt, FixedPoint) and isinstance(w_fmt, FixedPoint)
-    shift = dsp.pack_shift(x_fmt, w_fmt, pe, simd)
+    quad = _quad(layer, x_fmt, dsp)
+    shift = None if quad else dsp.pack_shift(x_fmt, w_fmt, pe, simd)
     # fg_dsp_pair reads the low field as the partial sum's PSUM_W bits: they must fit the field.
     assert shift is None or shift >= signed_bits(psum)
+    if quad:  # a ROM word per pair of rows: the packed w1 * 2**K + w0
+        w_lo, w_hi, _ = int_range(w_fmt)
+        weight_bits = signed_width(w_lo * 2**quad + w_lo, w_hi * 2**quad + w_hi)
+    else:
+        weight_bits = signed_bits(w_fmt) if isinstance(w_fmt, FixedPoint) and fixed else w_fmt.bits
     return DenseStage(
         **common,
         engine="dsp_chain" if fixed else "minifloat",
         weight=Operand(w_fmt),
-        weight_bits=signed_bits(w_fmt) if isinstance(w_fmt, FixedPoint) and fixed else w_fmt.bits,
+        weight_bits=weight_bits,
         prod_bits=signed_bits(product_format(x_fmt, w_fmt)),
         psum_bits=signed_bits(psum),
         acc_bits=signed_bits(acc),
         acc_shift=acc.frac - prod_frac,
         scaling=None,
         pack_shift=shift or 0,
+        quad_shift=quad,
     )
 
 

@@ -66,34 +66,59 @@ class Register(Link):
 
 
 class DenseEngine(Link):
-    """fg_dense: write one of two banks of ``in_beats`` beats while the other issues ``steps``
-    steps; every ``sf``-th step finishes a neuron fold, ``dot_latency`` cycles after its issue."""
+    """fg_dense: write one of two banks of ``vectors`` vectors of ``in_beats`` beats each (the last
+    position of a frame of ``positions`` alone) while the other issues ``steps`` steps; every
+    ``sf``-th step finishes a neuron fold, ``dot_latency`` cycles after its issue. With two vectors,
+    each finished fold pushes the first vector's beat and keeps the second's; after the pair's
+    last fold (an odd frame's last position excepted) the output drains those ``steps // sf``,
+    and a finished fold waiting for the drain holds the pipeline."""
 
-    def __init__(self, in_beats: int, steps: int, sf: int, dot_latency: int) -> None:
+    def __init__(self, in_beats: int, steps: int, sf: int, dot_latency: int, vectors: int = 1, positions: int = 1):
         super().__init__()
-        self.in_beats, self.steps, self.sf = in_beats, steps, sf
+        self.in_beats, self.steps, self.sf, self.vectors, self.positions = in_beats, steps, sf, vectors, positions
+        self.nf = steps // sf
         self.full = [False, False]
-        self.wsel = self.rsel = self.wbeat = self.issued = 0
+        self.wsel = self.rsel = self.wbeat = self.wvec = self.wpos = self.issued = 0
         self.pipe = [False] * dot_latency  # issued steps that finish a neuron fold
         self.done = False
+        self.draining = False
+        self.ofold = self.didx = self.opos = 0  # folds of the pair pushed, beats drained, first position of the pair
 
     def ready(self, m_ready: bool) -> bool:
         return not self.full[self.wsel]
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        en = not self.out_valid or m_ready
+        out_en = not self.out_valid or m_ready
+        en = out_en and not (self.draining and self.done)
         issue = en and self.full[self.rsel]
         step = self.issued
         if s_valid and not self.full[self.wsel]:
             self.wbeat += 1
             if self.wbeat == self.in_beats:
-                self.wbeat, self.full[self.wsel], self.wsel = 0, True, 1 - self.wsel
+                bank_last = self.wvec == self.vectors - 1 or self.wpos == self.positions - 1
+                self.wbeat, self.wpos = 0, (self.wpos + 1) % self.positions
+                self.wvec = 0 if bank_last else self.wvec + 1
+                if bank_last:
+                    self.full[self.wsel], self.wsel = True, 1 - self.wsel
         if issue:
             self.issued += 1
             if self.issued == self.steps:
                 self.issued, self.full[self.rsel], self.rsel = 0, False, 1 - self.rsel
+        fold_push = self.done and en
+        drain_push = self.draining and out_en
+        if fold_push and self.vectors > 1:
+            self.ofold += 1
+            if self.ofold == self.nf:
+                # a second vector unless the pair is an odd frame's last position
+                self.draining, self.didx = self.opos + 1 < self.positions, 0
+                self.ofold, self.opos = 0, (self.opos + 2) % (self.positions + self.positions % 2)
+        elif drain_push:
+            self.didx += 1
+            self.draining = self.didx < self.nf
+        if out_en:
+            self.out_valid = fold_push or drain_push
         if en:
-            self.out_valid, self.done = self.done, self.pipe[-1]
+            self.done = self.pipe[-1]
             self.pipe = [issue and step % self.sf == self.sf - 1, *self.pipe[:-1]]
 
 
