@@ -148,12 +148,32 @@ def depthwise_separable() -> Graph:
     return fold(b.build(), FoldConfig(max_dsp=10_000))
 
 
+def depthwise_e4m3() -> Graph:
+    """A minifloat depthwise conv: 6x6x3 ufixed inputs, 3x3 'valid' e4m3 weights with a fixed-point
+    bias into e4m3 (the minifloat engine, significands multiplied in fabric) -> flatten -> dense 4,
+    folded by the fold pass."""
+    rng = np.random.default_rng(7)
+    b = GraphBuilder("dw_e4m3", (6, 6, 3), "ufixed<6,2>")
+    b.conv(
+        values(rng, "e4m3", (3, 3, 3, 1)),
+        "e4m3",
+        values(rng, "fixed<8,2>", (3,)),
+        "fixed<8,2>",
+        depthwise=True,
+        output_format="e4m3",
+    )
+    b.flatten()
+    b.dense(values(rng, "fixed<6,1>", (48, 4)), "fixed<6,1>")
+    return fold(b.build(), FoldConfig(max_dsp=10_000))
+
+
 DESIGNS = {
     "branches": branches,
     "conv2d_avg": conv2d_avg,
     "conv1d_e4m3": conv1d_e4m3,
     "dw_ternary": depthwise_ternary,
     "dw_separable": depthwise_separable,
+    "dw_e4m3": depthwise_e4m3,
     "demo_cnn": demo_cnn,
     "stride2": stride2,
 }

@@ -56,7 +56,7 @@ def test_every_pipelined_loop_iterates_as_scheduled(runs: dict, name: str) -> No
 
 
 @pytest.mark.parametrize(
-    "name", ["demo_mlp", "demo_cnn", "stride2", "conv2d_avg", "conv1d_e4m3", "dw_ternary", "dw_separable"]
+    "name", ["demo_mlp", "demo_cnn", "stride2", "conv2d_avg", "conv1d_e4m3", "dw_ternary", "dw_separable", "dw_e4m3"]
 )
 def test_matmuls_iterate_at_their_fold_schedule(runs: dict, name: str) -> None:
     graph, path, _, _ = runs[name]
