@@ -452,42 +452,12 @@ module fg_dense #(
                         u_dot (.clk(clk), .en(en), .x(x_t), .w(w_words[p*SIMD*W_W +: SIMD*W_W]), .psum(psum));
                 end
 
-                // Partial sum onto the accumulator grid: sign-extend, then shift left.
-                wire [ACC_W-ACC_SHIFT-1:0] psum_ext;
-                fg_extend #(.IN_W(PSUM_W), .OUT_W(ACC_W - ACC_SHIFT), .SIGNED(1)) u_psum (.x(psum), .y(psum_ext));
-                wire [ACC_W-1:0] term;
-                if (ACC_SHIFT > 0) begin : g_shift
-                    assign term = {psum_ext, {ACC_SHIFT{1'b0}}};
-                end else begin : g_noshift
-                    assign term = psum_ext;
-                end
-
-                reg [ACC_W-1:0] acc;
-                wire [ACC_W-1:0] acc_init;
-                wire [FIN_W-1:0] fin;  // the exact value to convert
-                if (ENGINE == 2) begin : g_scaled
-                    assign acc_init = {ACC_W{1'b0}};
-                    wire [SCALE_W-1:0] scale;
-                    if (SCALE_ROM != 0) begin : g_scale_rom
-                        fg_rom #(.WIDTH(SCALE_W), .DEPTH(NF), .ADDR_W(NF_W), .BLOCK(S_BLOCK),
-                                 .FILE({MEM_PREFIX, "_s", dec4(p), ".mem"}))
-                            u_s (.clk(clk), .en(en), .addr(c_nf[ACC_AT*NF_W +: NF_W]), .q(scale));
-                    end else begin : g_scale_const
-                        assign scale = SCALE[SCALE_W-1:0];
-                    end
-                    wire [FIN_W-1:0] scaled;
-                    fg_scale #(.X_W(ACC_W), .S_W(SCALE_W), .SHIFT(SCALE_SHIFT), .Y_W(FIN_W))
-                        u_scale (.x(acc), .s(scale), .y(scaled));
-                    assign fin = scaled + bias;
-                end else begin : g_direct
-                    assign acc_init = bias;
-                    assign fin = acc;
-                end
-                always @(posedge clk) begin
-                    if (en && acc_valid) acc <= (acc_first ? acc_init : acc) + term;
-                end
-                fg_convert #(.IN_W(FIN_W), .IN_FRAC(FIN_FRAC), .RELU(RELU), .OUT_W(OUT_W), `FG_CONVERT_PASS)
-                    u_convert (.x(fin), .y(y[(v*PE+p)*OUT_W +: OUT_W]));
+                fg_fold_out #(.PSUM_W(PSUM_W), .ACC_W(ACC_W), .ACC_SHIFT(ACC_SHIFT), .FIN_W(FIN_W), .FIN_FRAC(FIN_FRAC),
+                              .SCALED(ENGINE == 2 ? 1 : 0), .B_W(B_W), .SCALE_W(SCALE_W), .SCALE(SCALE),
+                              .SCALE_ROM(SCALE_ROM), .SCALE_SHIFT(SCALE_SHIFT), .NF(NF), .NF_W(NF_W), .S_BLOCK(S_BLOCK),
+                              .S_FILE({MEM_PREFIX, "_s", dec4(p), ".mem"}), .RELU(RELU), .OUT_W(OUT_W), `FG_CONVERT_PASS)
+                    u_fold (.clk(clk), .en(en), .valid(acc_valid), .first(acc_first), .psum(psum), .bias(bias),
+                            .scale_addr(c_nf[ACC_AT*NF_W +: NF_W]), .y(y[(v*PE+p)*OUT_W +: OUT_W]));
             end
         end
     endgenerate

@@ -238,7 +238,7 @@ class VvauStage(Stage):
 
     def files(self) -> tuple[str, ...]:
         engine = ENGINE_FILES[self.lanes.engine]
-        return (*CONVERT_FILES[self.dst.codes], "fg_rom.v", "fg_out_reg.v", "fg_vvau.v", *engine)
+        return (*CONVERT_FILES[self.dst.codes], "fg_rom.v", "fg_out_reg.v", "fg_fold_out.v", "fg_vvau.v", *engine)
 
     def manifest(self) -> dict[str, Any]:
         return {

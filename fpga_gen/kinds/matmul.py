@@ -90,7 +90,7 @@ MULTIPLIER_FREE_DOT = 2
 # After the dot product: the fabric accumulator (1) and the output register (1).
 DENSE_TAIL = 2
 # Library files of fg_dense and of each engine.
-DENSE_FILES = ("fg_rom.v", "fg_weights.v", "fg_bank.v", "fg_out_reg.v", "fg_dense.v")
+DENSE_FILES = ("fg_rom.v", "fg_weights.v", "fg_bank.v", "fg_out_reg.v", "fg_fold_out.v", "fg_dense.v")
 ENGINE_FILES = {
     "dsp_chain": ("fg_skew.v", "fg_dsp_chain.v"),
     "minifloat": ("fg_mf_decode.v", "fg_dsp_chain.v", "fg_lut_mult.v", "fg_mf_mac.v", "fg_add_tree.v", "fg_mf_dot.v"),
