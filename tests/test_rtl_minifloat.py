@@ -32,7 +32,7 @@ from fpga_gen.backends.rtl import (
 from fpga_gen.backends.rtl.bench import ConvertUnit, MacUnit, run_convert_bench, run_mac_bench
 from fpga_gen.backends.rtl.cosim import read_manifest, simulation_sources
 from fpga_gen.backends.rtl.stages import Convert, Operand
-from fpga_gen.boards.dsp import FABRIC_PRODUCT_BITS
+from fpga_gen.boards.dsp import FABRIC_PRODUCT_BITS, wrap
 from fpga_gen.errors import FpgaGenError, UnsupportedLayerError
 from fpga_gen.formats import Binary, FixedPoint, Format, MiniFloat, Ternary, parse_format
 from fpga_gen.formats.sizing import exact_fixed
@@ -187,17 +187,12 @@ def test_rne_normaliser_equals_cast_int(tmp_path: Path) -> None:
         fmt = u.convert.out
         assert isinstance(fmt, MiniFloat)
         # the unit's view: the low in_w bits of the shared input, two's complement
-        acc = np.array([_signed(p, u.in_w) for p in patterns], dtype=object)
+        acc = np.array([wrap(p, u.in_w) for p in patterns], dtype=object)
         if u.convert.relu:
             acc = np.array([max(v, 0) for v in acc], dtype=object)
         expected = fmt.cast_int(acc, u.convert.in_frac)
         expected_codes = fmt.to_codes(exact_fixed(fmt).from_int(expected))  # zero is +0
         assert np.array_equal(codes[u.port], expected_codes), u.port
-
-
-def _signed(pattern: int, width: int) -> int:
-    v = pattern & ((1 << width) - 1)
-    return v - (1 << width) if v >> (width - 1) else v
 
 
 # -- whole designs ---------------------------------------------------------------------------------

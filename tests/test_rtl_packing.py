@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from fpga_gen.backends.rtl import interval_cycles, latency_cycles, plan, run_cosim, write_rtl
 from fpga_gen.backends.rtl.cosim import read_manifest
 from fpga_gen.backends.rtl.yosys import synth_counts
-from fpga_gen.boards.dsp import primitive
+from fpga_gen.boards.dsp import primitive, wrap
 from fpga_gen.formats import FixedPoint, parse_format
 from fpga_gen.formats.sizing import accumulator_format
 from fpga_gen.ir import Fold, Graph, MatMul, evaluate_ints
@@ -45,18 +45,12 @@ def _fixed(name: str) -> FixedPoint:
     return fmt
 
 
-def _wrap(v: int, bits: int) -> int:
-    """``v`` as a ``bits``-bit two's complement register holds it."""
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >> (bits - 1) else v
-
-
 def _slice_fields(w_hi: list[int], w_lo: list[int], x: list[int], s: int, preadd: int) -> tuple[int, int]:
     """What fg_dsp_pair computes: each slice (D + A) * B with AD wrapped to ``preadd`` bits, the
     cascade sum wrapped to 48, then the low field P[s-1:0] sign-extended and (P - low) >> s."""
-    p = _wrap(sum(_wrap((h << s) + l, preadd) * xi for h, l, xi in zip(w_hi, w_lo, x, strict=True)), 48)
-    lo = _wrap(p, s)
-    return _wrap((p - lo) >> s, 48 - s), lo
+    p = wrap(sum(wrap((h << s) + l, preadd) * xi for h, l, xi in zip(w_hi, w_lo, x, strict=True)), 48)
+    lo = wrap(p, s)
+    return wrap((p - lo) >> s, 48 - s), lo
 
 
 # -- the conditions -----------------------------------------------------------------------------
@@ -101,7 +95,7 @@ def test_packed_fields_are_exact_at_the_extremes(
         field = psum.width + (0 if psum.signed else 1)
         x_fits = x_fmt.width + (0 if x_signed else 1) <= 18
         if x_fits and 2 * field <= 48:
-            assert any(_wrap((h << field) + l, preadd) != (h << field) + l for h, l in product(w_ext, w_ext))
+            assert any(wrap((h << field) + l, preadd) != (h << field) + l for h, l in product(w_ext, w_ext))
         return
     for x0, h, l in product(x_ext, w_ext, w_ext):
         # every lane at the same extremes; then lane 0 at the opposite ones (mixed signs)
@@ -180,7 +174,6 @@ def packed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     kind: str = request.param
     graph = DESIGNS[kind][0]()
     return kind, Built(graph, write_rtl(plan(graph, kind), out=tmp_path_factory.mktemp(f"rtl_pack_{kind}")))
-
 
 
 def test_designs_are_packed(packed: tuple[str, Built], rtl_lint: Callable[[Path], str]) -> None:

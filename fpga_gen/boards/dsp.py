@@ -95,17 +95,14 @@ class DspPrimitive:
         products = [a * b for a in (x_lo, x_hi) for b in (w_lo, w_hi)]
         f_lo, f_hi = simd * min(products), simd * max(products)
 
-        def fits(lo: int, hi: int, bits: int) -> bool:
-            return bool(-(2 ** (bits - 1)) <= lo and hi < 2 ** (bits - 1))
-
         def packs(k: int) -> bool:
             # the fields below field i sum to L_i, in [f_lo, f_hi] * (2**(iK) - 1) / (2**K - 1)
             span = [(2 ** (i * k) - 1) // (2**k - 1) for i in range(1, 5)]
             return (
-                fits(x_lo * 2 ** (2 * k) + x_lo, x_hi * 2 ** (2 * k) + x_hi, self.preadd_bits)
-                and fits(w_lo * 2**k + w_lo, w_hi * 2**k + w_hi, self.b_bits)
-                and all(fits(f_lo * n, f_hi * n, i * k) for i, n in enumerate(span[:3], 1))
-                and fits(f_lo * span[3], f_hi * span[3], self.p_bits)
+                signed_width(x_lo * 2 ** (2 * k) + x_lo, x_hi * 2 ** (2 * k) + x_hi) <= self.preadd_bits
+                and signed_width(w_lo * 2**k + w_lo, w_hi * 2**k + w_hi) <= self.b_bits
+                and all(signed_width(f_lo * n, f_hi * n) <= i * k for i, n in enumerate(span[:3], 1))
+                and signed_width(f_lo * span[3], f_hi * span[3]) <= self.p_bits
             )
 
         s = signed_width(f_lo, f_hi)

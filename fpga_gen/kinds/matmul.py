@@ -544,9 +544,8 @@ class DenseStage(Stage):
         )
 
     def files(self) -> tuple[str, ...]:
-        engine = ENGINE_FILES[self.engine]
-        if self.quad_shift or self.pack_shift:
-            engine = QUAD_CHAIN_FILES if self.quad_shift else PACKED_CHAIN_FILES
+        packed = QUAD_CHAIN_FILES if self.quad_shift else PACKED_CHAIN_FILES if self.pack_shift else None
+        engine = packed or ENGINE_FILES[self.engine]
         # minifloat inputs of the multiplier-free lanes are made exact first
         decode = ("fg_mf_decode.v",) if self.engine == "multiplier_free" and self.src.codes else ()
         return (*CONVERT_FILES[self.dst.codes], *DENSE_FILES, *engine, *decode)
