@@ -40,6 +40,7 @@ def test_rtl_synth_script_for_the_board(tmp_path: Path, board_project: fpga_gen.
     constraints = run_tcl(xdc)
     clock = constraints.one("create_clock")
     # tolerance-ok: the script spells the period with six decimals (3.333333 ns at 300 MHz)
+    # tolerance-ok: a clock period in ns, printed as a decimal from the board's MHz
     assert float(clock.option("-period")) == pytest.approx(1000.0 / board.clock_mhz, abs=1e-6)
     assert clock.option("-name") == manifest["clock"] == "ap_clk"
     assert constraints.one("get_ports").args == ("ap_clk",)

@@ -29,6 +29,7 @@ def test_hls_script_for_the_board(tmp_path: Path, board_project: fpga_gen.Projec
     assert run.one("set_part").args == (board.part,)
     clock = run.one("create_clock")
     # tolerance-ok: the script spells the period with six decimals (3.333333 ns at 300 MHz)
+    # tolerance-ok: a clock period in ns, printed as a decimal from the board's MHz
     assert float(clock.option("-period")) == pytest.approx(1000.0 / board.clock_mhz, abs=1e-6)
     added = {c.args[0] if c.args[0] != "-tb" else c.args[1] for c in run.named("add_files")}
     assert added == {*manifest["sources"], "tb_data"}
